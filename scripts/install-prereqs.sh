@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# System packages the tests and the sandbox need, from Debian's archive. A no-op when present.
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+command -v pg_dump >/dev/null || need+=(postgresql-client-15)
+command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v go >/dev/null || need+=(golang-go)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "hivectl: missing system packages: ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2
+    exit 2
+  fi
+  echo "== installing ${need[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,119 @@
+// Kubernetes client core: connection from kubeconfig/context (or in-cluster), typed API clients,
+// and translation of API/transport failures into errors a user can act on.
+import * as k8s from '@kubernetes/client-node';
+import { ExitCode, HivectlError, StepError } from '../core/errors.js';
+
+export interface K8sConnectOptions {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+}
+
+export interface K8s {
+  kc: k8s.KubeConfig;
+  /** The context actually in use and its cluster server URL (printed before any change). */
+  contextName: string;
+  server: string;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  coordination: k8s.CoordinationV1Api;
+  objects: k8s.KubernetesObjectApi;
+}
+
+export async function connectK8s(opts: K8sConnectOptions): Promise<K8s> {
+  const kc = new k8s.KubeConfig();
+  try {
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (e) {
+    throw new HivectlError(
+      ExitCode.usage,
+      `cannot read kubeconfig ${opts.kubeconfig ?? '(default)'}: ${(e as Error).message}`,
+      {
+        hint: 'pass --kubeconfig FILE or set KUBECONFIG to a readable kubeconfig',
+      },
+    );
+  }
+  if (opts.context) {
+    if (!kc.getContextObject(opts.context)) {
+      throw new HivectlError(ExitCode.usage, `kube context "${opts.context}" is not in the kubeconfig`, {
+        hint: `pick one of: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || '(none)'
+        }`,
+      });
+    }
+    kc.setCurrentContext(opts.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) {
+    throw new HivectlError(ExitCode.usage, 'the kubeconfig has no current cluster', {
+      hint: 'pass --kubeconfig FILE and --context NAME, or run `eval "$(hivectl sandbox env)"` for the local sandbox',
+    });
+  }
+  return {
+    kc,
+    contextName: kc.getCurrentContext(),
+    server: cluster.server,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    coordination: kc.makeApiClient(k8s.CoordinationV1Api),
+    objects: k8s.KubernetesObjectApi.makeApiClient(kc),
+  };
+}
+
+/** HTTP status of a Kubernetes API error, or undefined for a transport failure. */
+export function k8sStatus(e: unknown): number | undefined {
+  return e instanceof k8s.ApiException ? e.code : undefined;
+}
+
+/** The apiserver's own message (Status.message) from an ApiException. */
+export function k8sMessage(e: unknown): string {
+  if (e instanceof k8s.ApiException) {
+    const body = e.body as unknown;
+    try {
+      const parsed = typeof body === 'string' ? JSON.parse(body) : body;
+      if (parsed && typeof parsed === 'object' && 'message' in parsed)
+        return String((parsed as { message: unknown }).message);
+    } catch {
+      /* not JSON: fall through */
+    }
+    return `HTTP ${e.code}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Turn any Kubernetes client failure into a HivectlError whose message says what to do. */
+export function k8sError(e: unknown, what: string, server?: string): HivectlError {
+  if (e instanceof HivectlError) return e;
+  const status = k8sStatus(e);
+  if (status === 401) {
+    return new StepError(`${what}: the cluster rejected the credentials (401)`, {
+      hint: 'refresh the kubeconfig credentials or pick another --context',
+      cause: e,
+    });
+  }
+  if (status === 403) {
+    return new StepError(`${what}: permission denied: ${k8sMessage(e)}`, {
+      hint: 'grant the missing RBAC verb (see `hivectl iam-policy`) or run with an identity that has it',
+      cause: e,
+    });
+  }
+  if (status !== undefined) return new StepError(`${what}: ${k8sMessage(e)}`, { cause: e });
+  const code =
+    (e as { code?: string; cause?: { code?: string } })?.code ?? (e as { cause?: { code?: string } })?.cause?.code;
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ETIMEDOUT' ||
+    code === 'ECONNRESET'
+  ) {
+    return new StepError(`${what}: cannot reach the Kubernetes API server${server ? ` at ${server}` : ''} (${code})`, {
+      hint: 'check that the cluster is up and --context/--kubeconfig point at it (`hivectl doctor`)',
+      cause: e,
+    });
+  }
+  return new StepError(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
