@@ -6,7 +6,15 @@ command -v redis-server >/dev/null || need+=(redis-server)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 command -v pg_dump >/dev/null || need+=(postgresql-client-15)
 command -v hyperfine >/dev/null || need+=(hyperfine)
-command -v go >/dev/null || need+=(golang-go)
+command -v runuser >/dev/null || need+=(util-linux)
+command -v redis-cli >/dev/null || need+=(redis-tools)
+# The sandbox builds Kubernetes 1.37 from its Go modules, which needs Go >= 1.26. Debian's golang-go
+# is far older, so it is no help: say what is needed instead of installing it.
+gover="$(go version 2>/dev/null | sed -n 's/.*go\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')"
+if [ -z "$gover" ] || [ "$(echo "$gover" | awk '{print $1*1000+$2}')" -lt 1026 ]; then
+  echo "hivectl: the sandbox needs Go >= 1.26 on PATH (found: ${gover:-none}); install it, then rerun" >&2
+  exit 2
+fi
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

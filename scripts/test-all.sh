@@ -16,6 +16,9 @@ for v in 22 24; do
   "$nodebin" node_modules/vitest/vitest.mjs run --project unit
 done
 if [ -d test/integration ] && ls test/integration/*.test.ts >/dev/null 2>&1; then
+  # The sandbox first, through the CLI (the same code as the tests' globalSetup, which then reuses it):
+  # on a fresh machine this builds Kubernetes, etcd and KWOK from their Go modules (8-10 min) and moto.
+  echo "== sandbox up"; node bin/hivectl.js sandbox up
   echo "== integration + e2e tests (sandbox)"
   npx vitest run --project integration
 fi

@@ -25,6 +25,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option('--rollback <when>', 'roll back completed steps').choices(['auto', 'never', 'always']).default('auto'),
     )
+    .option('--force-unlock', 'take over the run lock when its holder stopped renewing it', false)
     .option(
       '--journal-dir <dir>',
       'where run journals are written (default: $HIVECTL_STATE_DIR or ~/.local/state/hivectl/runs)',

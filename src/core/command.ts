@@ -21,7 +21,7 @@ export interface CommandEnv {
 
 export interface RunOutcome {
   runId: string;
-  status: 'succeeded' | 'planned' | 'failed' | 'rolled-back' | 'partial' | 'aborted' | 'refused';
+  status: 'succeeded' | 'planned' | 'failed' | 'rolled-back' | 'partial' | 'aborted' | 'refused' | 'rollback-failed';
   /** Results of every completed step, by step id. */
   results: Record<string, unknown>;
   exitCode: number;

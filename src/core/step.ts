@@ -53,6 +53,8 @@ export interface Runbook {
   inputs: Record<string, unknown>;
   /** Mutating runbooks take the namespace lock (a Lease). */
   mutating: boolean;
+  /** Set false for a mutating runbook whose target has no cluster (pure AWS): no Lease is taken. */
+  lock?: boolean;
   items: RunbookItem[];
 }
 
@@ -75,6 +77,8 @@ export interface Mode {
   rollback: 'auto' | 'never' | 'always';
   /** Overall timeout for waits, in ms (--timeout). */
   timeoutMs: number;
+  /** --force-unlock: take over a lock whose renewal has expired. */
+  forceUnlock?: boolean;
 }
 
 /** Where the run points. Resolved once from flags/env/config; steps never read process.env. */
@@ -101,4 +105,9 @@ export interface Ctx {
   results: Map<string, unknown>;
   /** Append a step-specific record to the journal (redacted). */
   note(stepId: string, data: Record<string, unknown>): void;
+  /**
+   * Mark a value as secret for the rest of the run: it (and its base64 form) is replaced by `***` in the
+   * journal, logs and -o json/yaml output. Call it as soon as a step reads a password, token or key.
+   */
+  registerSecret(value: string | undefined): void;
 }

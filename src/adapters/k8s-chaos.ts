@@ -1,0 +1,230 @@
+// Kubernetes calls used by chaos experiments, failover and drills: generic object create/patch/
+// delete by label (fault bookkeeping), pods, nodes, evictions, deployment scale and Secrets
+// (waiting for rollouts is k8s-watch.ts). Pure logic (which pods, which labels) lives
+// in src/chaos and src/steps; this file only talks to the API server.
+import * as k8s from '@kubernetes/client-node';
+import { StepError } from '../core/errors.js';
+import { type K8s, k8sError, k8sStatus } from './k8s.js';
+
+export type KObject = k8s.KubernetesObject & Record<string, unknown>;
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string | undefined;
+}
+
+const FIELD_MANAGER = 'hivectl';
+
+function header(ref: ObjectRef): k8s.KubernetesObject {
+  return {
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+  };
+}
+
+/** Whether the API server answers at all (short timeout, one cheap request). */
+export async function reachable(k: K8s, timeoutMs = 3000): Promise<{ ok: boolean; error?: string }> {
+  const timer = new Promise<{ ok: boolean; error: string }>((resolve) =>
+    setTimeout(() => resolve({ ok: false, error: `no answer from ${k.server} within ${timeoutMs}ms` }), timeoutMs).unref(),
+  );
+  const call = k.core
+    .listNamespace({ limit: 1 })
+    .then(() => ({ ok: true }))
+    .catch((e: unknown) => ({ ok: false, error: k8sError(e, 'list namespaces', k.server).message }));
+  return Promise.race([call, timer]);
+}
+
+/** Server-side apply of one object owned by hivectl (create or update, idempotent). */
+export async function applyObject<T extends k8s.KubernetesObject>(k: K8s, obj: T): Promise<T> {
+  try {
+    return await k.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+  } catch (e) {
+    throw k8sError(e, `apply ${obj.kind} ${obj.metadata?.namespace ?? ''}/${obj.metadata?.name}`, k.server);
+  }
+}
+
+/** JSON merge patch (null deletes a key, e.g. an annotation). */
+export async function mergePatch(k: K8s, ref: ObjectRef, patch: Record<string, unknown>): Promise<KObject> {
+  try {
+    return (await k.objects.patch(
+      {
+        ...patch,
+        ...header(ref),
+        // The patch's own metadata (labels, annotations) merged under the name/namespace header.
+        metadata: { ...((patch.metadata as object | undefined) ?? {}), ...header(ref).metadata },
+      } as k8s.KubernetesObject,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      undefined,
+      k8s.PatchStrategy.MergePatch,
+    )) as KObject;
+  } catch (e) {
+    throw k8sError(e, `patch ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
+  }
+}
+
+export async function readObject(k: K8s, ref: ObjectRef): Promise<KObject | undefined> {
+  try {
+    return (await k.objects.read(header(ref) as Parameters<typeof k.objects.read>[0])) as KObject;
+  } catch (e) {
+    if (k8sStatus(e) === 404) return undefined;
+    throw k8sError(e, `read ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
+  }
+}
+
+/** Delete, treating "already gone" as success. Returns whether something was deleted. */
+export async function deleteObject(k: K8s, ref: ObjectRef, gracePeriodSeconds?: number): Promise<boolean> {
+  try {
+    await k.objects.delete(header(ref), undefined, undefined, gracePeriodSeconds, undefined, 'Background');
+    return true;
+  } catch (e) {
+    if (k8sStatus(e) === 404) return false;
+    throw k8sError(e, `delete ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
+  }
+}
+
+/** Objects of one kind matching a label selector, in a namespace or cluster-wide (namespace undefined). */
+export async function listObjects(
+  k: K8s,
+  apiVersion: string,
+  kind: string,
+  namespace: string | undefined,
+  labelSelector?: string,
+): Promise<KObject[]> {
+  try {
+    const r = await k.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+    return (r.items ?? []).map((i) => ({ apiVersion, kind, ...i }) as KObject);
+  } catch (e) {
+    if (k8sStatus(e) === 404) return [];
+    throw k8sError(e, `list ${kind} ${labelSelector ?? ''}`, k.server);
+  }
+}
+
+export async function listPods(k: K8s, namespace: string, labelSelector?: string): Promise<k8s.V1Pod[]> {
+  try {
+    return (await k.core.listNamespacedPod({ namespace, labelSelector })).items;
+  } catch (e) {
+    throw k8sError(e, `list pods in ${namespace}`, k.server);
+  }
+}
+
+export async function deletePod(k: K8s, namespace: string, name: string, gracePeriodSeconds = 0): Promise<boolean> {
+  try {
+    await k.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds });
+    return true;
+  } catch (e) {
+    if (k8sStatus(e) === 404) return false;
+    throw k8sError(e, `delete pod ${namespace}/${name}`, k.server);
+  }
+}
+
+/** Evict through the Eviction API so PodDisruptionBudgets are honoured (429 = blocked by a PDB). */
+export async function evictPod(k: K8s, namespace: string, name: string): Promise<'evicted' | 'gone' | 'blocked'> {
+  try {
+    await k.core.createNamespacedPodEviction({
+      name,
+      namespace,
+      body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } },
+    });
+    return 'evicted';
+  } catch (e) {
+    const s = k8sStatus(e);
+    if (s === 404) return 'gone';
+    if (s === 429) return 'blocked';
+    throw k8sError(e, `evict pod ${namespace}/${name}`, k.server);
+  }
+}
+
+export async function listNodes(k: K8s, labelSelector?: string): Promise<k8s.V1Node[]> {
+  try {
+    return (await k.core.listNode({ labelSelector })).items;
+  } catch (e) {
+    throw k8sError(e, 'list nodes', k.server);
+  }
+}
+
+export async function getDeployment(k: K8s, namespace: string, name: string): Promise<k8s.V1Deployment | undefined> {
+  try {
+    return await k.apps.readNamespacedDeployment({ name, namespace });
+  } catch (e) {
+    if (k8sStatus(e) === 404) return undefined;
+    throw k8sError(e, `read deployment ${namespace}/${name}`, k.server);
+  }
+}
+
+export async function listDeployments(k: K8s, namespace: string, labelSelector?: string): Promise<k8s.V1Deployment[]> {
+  try {
+    return (await k.apps.listNamespacedDeployment({ namespace, labelSelector })).items;
+  } catch (e) {
+    throw k8sError(e, `list deployments in ${namespace}`, k.server);
+  }
+}
+
+export async function scaleDeployment(k: K8s, namespace: string, name: string, replicas: number): Promise<void> {
+  await mergePatch(k, { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name }, { spec: { replicas } });
+}
+
+export async function readSecretData(
+  k: K8s,
+  namespace: string,
+  name: string,
+): Promise<Record<string, string> | undefined> {
+  try {
+    const s = await k.core.readNamespacedSecret({ name, namespace });
+    const out: Record<string, string> = {};
+    for (const [key, v] of Object.entries(s.data ?? {})) out[key] = Buffer.from(v, 'base64').toString('utf8');
+    return out;
+  } catch (e) {
+    if (k8sStatus(e) === 404) return undefined;
+    throw k8sError(e, `read secret ${namespace}/${name}`, k.server);
+  }
+}
+
+/** Replace a Secret's string data (created when missing). */
+export async function writeSecretData(
+  k: K8s,
+  namespace: string,
+  name: string,
+  data: Record<string, string>,
+  labels: Record<string, string> = {},
+): Promise<void> {
+  const body: k8s.V1Secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, labels },
+    type: 'Opaque',
+    data: Object.fromEntries(Object.entries(data).map(([key, v]) => [key, Buffer.from(v, 'utf8').toString('base64')])),
+  };
+  try {
+    await k.core.replaceNamespacedSecret({ name, namespace, body });
+  } catch (e) {
+    if (k8sStatus(e) !== 404) throw k8sError(e, `write secret ${namespace}/${name}`, k.server);
+    try {
+      await k.core.createNamespacedSecret({ namespace, body });
+    } catch (e2) {
+      throw k8sError(e2, `create secret ${namespace}/${name}`, k.server);
+    }
+  }
+}
+
+/** Every pod scheduled on a node, in all namespaces. */
+export async function listPodsOnNode(k: K8s, node: string): Promise<k8s.V1Pod[]> {
+  try {
+    return (await k.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` })).items;
+  } catch (e) {
+    throw k8sError(e, `list pods on node ${node}`, k.server);
+  }
+}
+
+export async function namespaceLabels(k: K8s, namespace: string): Promise<Record<string, string>> {
+  try {
+    return (await k.core.readNamespace({ name: namespace })).metadata?.labels ?? {};
+  } catch (e) {
+    if (k8sStatus(e) === 404) return {};
+    throw k8sError(e, `read namespace ${namespace}`, k.server);
+  }
+}

@@ -1,0 +1,252 @@
+// RDS calls for failover and db-failover chaos that rds.ts (backup/restore) does not have: a replica-
+// aware describe, the newest snapshot of an instance whatever its tags, PromoteReadReplica,
+// FailoverDBCluster and reboot-with-failover, each waited on with the SDK's waiters (AbortSignal).
+// Restoring from a snapshot uses rds.ts.
+import {
+  CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  FailoverDBClusterCommand,
+  PromoteReadReplicaCommand,
+  RDSClient,
+  RebootDBInstanceCommand,
+  waitUntilDBClusterAvailable,
+  waitUntilDBInstanceAvailable,
+} from '@aws-sdk/client-rds';
+import { StepError } from '../core/errors.js';
+import { type AwsTarget, awsClientConfig } from './aws.js';
+
+export interface DbInstanceInfo {
+  id: string;
+  status: string;
+  address?: string;
+  port?: number;
+  engine?: string;
+  /** Set on a read replica: its source (ARN or id). */
+  replicaSource?: string;
+  replicas: string[];
+  instanceClass?: string;
+}
+
+export interface DbSnapshotInfo {
+  id: string;
+  instanceId: string;
+  createdAt?: string;
+  status: string;
+  arn?: string;
+}
+
+const clients = new Map<string, Promise<RDSClient>>();
+function client(t: AwsTarget, region: string): Promise<RDSClient> {
+  const key = `${region}|${t.endpointUrl ?? ''}|${t.profile ?? ''}`;
+  let c = clients.get(key);
+  if (!c) {
+    c = awsClientConfig(t, region).then(({ forcePathStyle: _f, ...cfg }) => new RDSClient(cfg as import("@aws-sdk/client-rds").RDSClientConfig));
+    clients.set(key, c);
+  }
+  return c;
+}
+
+function rdsError(e: unknown, what: string): StepError {
+  const name = (e as { name?: string }).name ?? '';
+  const msg = (e as Error).message ?? String(e);
+  if (name === 'DBInstanceNotFoundFault' || name === 'DBInstanceNotFound')
+    return new StepError(`${what}: ${msg}`, { hint: 'check database.instanceId / drReplicaId and the region', cause: e });
+  return new StepError(`${what}: ${name ? `${name}: ` : ''}${msg}`, { cause: e });
+}
+
+export async function describeInstance(t: AwsTarget, region: string, id: string): Promise<DbInstanceInfo | undefined> {
+  const c = await client(t, region);
+  try {
+    const r = await c.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+    const d = r.DBInstances?.[0];
+    if (!d) return undefined;
+    return {
+      id: d.DBInstanceIdentifier ?? id,
+      status: d.DBInstanceStatus ?? 'unknown',
+      ...(d.Endpoint?.Address ? { address: d.Endpoint.Address } : {}),
+      ...(d.Endpoint?.Port ? { port: d.Endpoint.Port } : {}),
+      ...(d.Engine ? { engine: d.Engine } : {}),
+      ...(d.ReadReplicaSourceDBInstanceIdentifier ? { replicaSource: d.ReadReplicaSourceDBInstanceIdentifier } : {}),
+      replicas: d.ReadReplicaDBInstanceIdentifiers ?? [],
+      ...(d.DBInstanceClass ? { instanceClass: d.DBInstanceClass } : {}),
+    };
+  } catch (e) {
+    if ((e as { name?: string }).name === 'DBInstanceNotFoundFault' || (e as { name?: string }).name === 'DBInstanceNotFound')
+      return undefined;
+    throw rdsError(e, `describe DB instance ${id} in ${region}`);
+  }
+}
+
+/** Newest available snapshot of an instance in a region (copies keep the source instance id). */
+export async function newestSnapshot(t: AwsTarget, region: string, instanceId: string): Promise<DbSnapshotInfo | undefined> {
+  const c = await client(t, region);
+  try {
+    const r = await c.send(new DescribeDBSnapshotsCommand({}));
+    const snaps = (r.DBSnapshots ?? [])
+      .filter((s) => s.DBInstanceIdentifier === instanceId && (s.Status ?? 'available') === 'available')
+      .sort((a, b) => (b.SnapshotCreateTime?.getTime() ?? 0) - (a.SnapshotCreateTime?.getTime() ?? 0));
+    const s = snaps[0];
+    if (!s) return undefined;
+    return {
+      id: s.DBSnapshotIdentifier ?? '',
+      instanceId,
+      ...(s.SnapshotCreateTime ? { createdAt: s.SnapshotCreateTime.toISOString() } : {}),
+      status: s.Status ?? 'available',
+      ...(s.DBSnapshotArn ? { arn: s.DBSnapshotArn } : {}),
+    };
+  } catch (e) {
+    throw rdsError(e, `list DB snapshots in ${region}`);
+  }
+}
+
+async function waitAvailable(c: RDSClient, id: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
+  try {
+    await waitUntilDBInstanceAvailable(
+      { client: c, maxWaitTime: Math.max(1, Math.ceil(timeoutMs / 1000)), minDelay: 1, maxDelay: 15, abortSignal: signal },
+      { DBInstanceIdentifier: id },
+    );
+  } catch (e) {
+    throw rdsError(e, `wait for DB instance ${id} to be available`);
+  }
+}
+
+/** Promote a read replica to a standalone instance and wait until it is available. Idempotent. */
+export async function promoteReplica(
+  t: AwsTarget,
+  region: string,
+  id: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<DbInstanceInfo> {
+  const c = await client(t, region);
+  const before = await describeInstance(t, region, id);
+  if (!before) throw new StepError(`read replica ${id} not found in ${region}`);
+  if (before.replicaSource) {
+    try {
+      await c.send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: id }));
+    } catch (e) {
+      throw rdsError(e, `promote read replica ${id} in ${region}`);
+    }
+  }
+  await waitAvailable(c, id, signal, timeoutMs);
+  return (await describeInstance(t, region, id)) as DbInstanceInfo;
+}
+
+export async function describeClusterEndpoint(
+  t: AwsTarget,
+  region: string,
+  clusterId: string,
+): Promise<{ status: string; address?: string; port?: number } | undefined> {
+  const c = await client(t, region);
+  try {
+    const r = await c.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }));
+    const d = r.DBClusters?.[0];
+    if (!d) return undefined;
+    return { status: d.Status ?? 'unknown', ...(d.Endpoint ? { address: d.Endpoint } : {}), ...(d.Port ? { port: d.Port } : {}) };
+  } catch (e) {
+    if ((e as { name?: string }).name === 'DBClusterNotFoundFault') return undefined;
+    throw rdsError(e, `describe DB cluster ${clusterId} in ${region}`);
+  }
+}
+
+/** Aurora: FailoverDBCluster (to a named instance when given), waited on. */
+export async function failoverCluster(
+  t: AwsTarget,
+  region: string,
+  clusterId: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+  targetInstance?: string,
+): Promise<void> {
+  const c = await client(t, region);
+  try {
+    await c.send(
+      new FailoverDBClusterCommand({
+        DBClusterIdentifier: clusterId,
+        ...(targetInstance ? { TargetDBInstanceIdentifier: targetInstance } : {}),
+      }),
+    );
+    await waitUntilDBClusterAvailable(
+      { client: c, maxWaitTime: Math.max(1, Math.ceil(timeoutMs / 1000)), minDelay: 1, maxDelay: 15, abortSignal: signal },
+      { DBClusterIdentifier: clusterId },
+    );
+  } catch (e) {
+    throw rdsError(e, `fail over DB cluster ${clusterId} in ${region}`);
+  }
+}
+
+/** Multi-AZ instance: reboot with ForceFailover (moto ignores the failover part). */
+export async function rebootWithFailover(
+  t: AwsTarget,
+  region: string,
+  id: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<void> {
+  const c = await client(t, region);
+  try {
+    await c.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: id, ForceFailover: true }));
+  } catch (e) {
+    // A single-AZ instance refuses ForceFailover: reboot plainly, which is what a failover costs it.
+    if (!/ForceFailover|Multi-AZ|InvalidParameterCombination/i.test(String((e as Error).message)))
+      throw rdsError(e, `reboot ${id} with failover in ${region}`);
+    await c.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: id }));
+  }
+  await waitAvailable(c, id, signal, timeoutMs);
+}
+
+/**
+ * For drills on the sandbox: a primary instance and a cross-region read replica of it (created when
+ * missing; the SDK presigns the cross-region call from SourceRegion).
+ */
+export async function ensureInstanceWithReplica(
+  t: AwsTarget,
+  region: string,
+  id: string,
+  drRegion: string,
+  replicaId: string,
+): Promise<{ instance: DbInstanceInfo; replica: DbInstanceInfo }> {
+  const c = await client(t, region);
+  let instance = await describeInstance(t, region, id);
+  if (!instance) {
+    try {
+      await c.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          DBInstanceClass: 'db.t3.micro',
+          Engine: 'postgres',
+          AllocatedStorage: 20,
+          MasterUsername: 'hive',
+          MasterUserPassword: 'sandbox-only-password',
+          BackupRetentionPeriod: 1,
+        }),
+      );
+    } catch (e) {
+      throw rdsError(e, `create DB instance ${id} in ${region}`);
+    }
+    instance = (await describeInstance(t, region, id)) as DbInstanceInfo;
+  }
+  let replica = await describeInstance(t, drRegion, replicaId);
+  if (!replica) {
+    const dr = await client(t, drRegion);
+    const arn = `arn:aws:rds:${region}:123456789012:db:${id}`;
+    try {
+      const d = await c.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+      // SourceRegion is honoured by the SDK's presign middleware but missing from the input type.
+      const input = {
+        DBInstanceIdentifier: replicaId,
+        SourceDBInstanceIdentifier: d.DBInstances?.[0]?.DBInstanceArn ?? arn,
+        SourceRegion: region,
+        DBInstanceClass: 'db.t3.micro',
+      };
+      await dr.send(new CreateDBInstanceReadReplicaCommand(input));
+    } catch (e) {
+      throw rdsError(e, `create read replica ${replicaId} in ${drRegion}`);
+    }
+    replica = (await describeInstance(t, drRegion, replicaId)) as DbInstanceInfo;
+  }
+  return { instance, replica };
+}

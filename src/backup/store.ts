@@ -1,0 +1,69 @@
+// Reading the backup history from a bucket: complete backups (with a manifest), incomplete ones, and
+// their verification records. Used by list, describe, verify, prune, status and restore.
+import type { S3 } from '../adapters/s3.js';
+import { StepError } from '../core/errors.js';
+import { backupIdTime, isBackupId } from './ids.js';
+import type { Location } from './location.js';
+import { type BackupManifest, MANIFEST_KEY, parseManifest, VERIFIED_KEY, type VerifyRecord } from './manifest.js';
+
+export interface StoredBackup {
+  id: string;
+  time: Date;
+  manifest?: BackupManifest;
+  verified?: VerifyRecord;
+  keys: string[];
+  size: number;
+}
+
+export async function readManifest(s3: S3, loc: Location, id: string): Promise<BackupManifest> {
+  const key = `${loc.prefix}${id}/${MANIFEST_KEY}`;
+  const text = await s3.getText(loc.bucket, key);
+  if (text === undefined)
+    throw new StepError(`backup ${id} not found (or incomplete: no manifest) in s3://${loc.bucket}/${loc.prefix}`, {
+      hint: 'run `hivectl backup list` for the usable backups',
+    });
+  return parseManifest(text, `s3://${loc.bucket}/${key}`);
+}
+
+export async function readVerify(s3: S3, loc: Location, id: string): Promise<VerifyRecord | undefined> {
+  const t = await s3.getText(loc.bucket, `${loc.prefix}${id}/${VERIFIED_KEY}`);
+  if (!t) return undefined;
+  try {
+    return JSON.parse(t) as VerifyRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every backup folder under the prefix, newest first; manifests read for the complete ones. */
+export async function listBackups(s3: S3, loc: Location): Promise<StoredBackup[]> {
+  const { objects } = await s3.list(loc.bucket, loc.prefix);
+  const byId = new Map<string, { keys: string[]; size: number }>();
+  for (const o of objects) {
+    const rest = o.key.slice(loc.prefix.length);
+    const id = rest.split('/')[0] ?? '';
+    if (!isBackupId(id)) continue;
+    const e = byId.get(id) ?? { keys: [], size: 0 };
+    e.keys.push(o.key);
+    e.size += o.size;
+    byId.set(id, e);
+  }
+  const out: StoredBackup[] = [];
+  await Promise.all(
+    [...byId].map(async ([id, e]) => {
+      const hasManifest = e.keys.includes(`${loc.prefix}${id}/${MANIFEST_KEY}`);
+      const b: StoredBackup = { id, time: backupIdTime(id), keys: e.keys, size: e.size };
+      if (hasManifest) {
+        try {
+          b.manifest = await readManifest(s3, loc, id);
+        } catch {
+          /* unreadable manifest: treated as incomplete */
+        }
+        const v = await readVerify(s3, loc, id);
+        if (v) b.verified = v;
+      }
+      out.push(b);
+    }),
+  );
+  return out.sort((a, b) => (a.id < b.id ? 1 : -1));
+}

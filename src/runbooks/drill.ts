@@ -1,0 +1,231 @@
+// The DR drill: chains the runbooks an SRE would run in a real incident, each as its own journalled
+// run (so each plans against the state its predecessor left), and measures them against the SLOs.
+//   full:            preflight -> backup -> chaos experiment -> restore into a scratch DB -> failover -> failback
+//   backup-restore:  preflight -> backup -> restore into a scratch DB (verified row by row)
+//   failover:        preflight -> failover -> failback
+//   chaos:           preflight -> chaos experiment
+// A phase that fails stops the drill (later phases: not run); its own rollback has already run.
+import { builtinExperiment } from '../chaos/builtins.js';
+import type { CommandEnv } from '../core/command.js';
+import { parseDurationMs } from '../core/duration.js';
+import type { Runbook } from '../core/step.js';
+import type { RunReport } from '../core/runner.js';
+import { chaosReport, type ChaosReport } from '../report/chaos.js';
+import { failoverReport, type FailoverReport } from '../report/failover.js';
+import { dropScratchDbStep, drillPreflightStep, databaseUrl, scratchDbStep } from '../steps/failover/drill.js';
+import type { DbMode } from '../steps/failover/steps.js';
+import { chaosRunbook } from './chaos.js';
+import { failoverRunbook } from './failover.js';
+
+export const SCENARIOS = ['full', 'backup-restore', 'failover', 'chaos'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface DrillOptions {
+  scenario: Scenario;
+  failoverMode: DbMode;
+  /** Kube context whose workloads the chaos experiment targets (default: the primary). */
+  chaosIncludeUnlabelled?: boolean;
+  chaosDuration?: string;
+}
+
+export interface PhaseReport {
+  phase: string;
+  runbook: string;
+  runId: string;
+  status: string;
+  exitCode: number;
+  durationMs: number;
+  journal: string;
+  steps: Array<{ id: string; title: string; status: string; durationMs?: number; error?: string }>;
+  error?: string;
+}
+
+export interface Gate {
+  name: string;
+  ok: boolean;
+  measured: string;
+  target: string;
+}
+
+export interface DrillReport {
+  scenario: Scenario;
+  startedAt: string;
+  durationMs: number;
+  status: 'passed' | 'slo-missed' | 'failed';
+  exitCode: number;
+  phases: PhaseReport[];
+  gates: Gate[];
+  slo: { rtoMs: number; rpoMs: number };
+  restore?: { rtoMs: number; rpoMs: number | null; backupId: string };
+  failover?: FailoverReport & { wallMs: number };
+  failback?: FailoverReport & { wallMs: number };
+  chaos?: ChaosReport;
+  /** CPU time of this hivectl process during the drill (user + system). */
+  cpuMs: number;
+}
+
+export type RunPhase = (rb: Runbook) => Promise<RunReport>;
+
+function phaseReport(phase: string, r: RunReport): PhaseReport {
+  return {
+    phase,
+    runbook: r.runbook,
+    runId: r.runId,
+    status: r.status,
+    exitCode: r.exitCode,
+    durationMs: r.durationMs,
+    journal: r.journal,
+    steps: r.steps.map((s) => ({
+      id: s.id,
+      title: s.title,
+      status: s.status,
+      ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}),
+      ...(s.error ? { error: s.error } : {}),
+    })),
+    ...(r.error ? { error: r.error.message } : {}),
+  };
+}
+
+const sec = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
+
+/** Run the drill's phases one after the other through `run` (the engine), then evaluate the SLOs. */
+export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase): Promise<DrillReport> {
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  const cfg = env.config;
+  const slo = { rtoMs: parseDurationMs(cfg.slo.rto, 'slo.rto'), rpoMs: parseDurationMs(cfg.slo.rpo, 'slo.rpo') };
+  const stamp = new Date(t0).toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase();
+  const rep: DrillReport = {
+    scenario: o.scenario,
+    startedAt: new Date(t0).toISOString(),
+    durationMs: 0,
+    status: 'passed',
+    exitCode: 0,
+    phases: [],
+    gates: [],
+    slo,
+    cpuMs: 0,
+  };
+  const wants = (p: string) =>
+    ({
+      full: ['preflight', 'backup', 'chaos', 'restore', 'failover', 'failback'],
+      'backup-restore': ['preflight', 'backup', 'restore'],
+      failover: ['preflight', 'failover', 'failback'],
+      chaos: ['preflight', 'chaos'],
+    })[o.scenario].includes(p);
+
+  let stopped = false;
+  const phase = async (name: string, rb: Runbook): Promise<RunReport | undefined> => {
+    if (stopped || !wants(name)) return undefined;
+    const r = await run(rb);
+    rep.phases.push(phaseReport(name, r));
+    if (r.status !== 'succeeded') stopped = true;
+    return r;
+  };
+
+  await phase('preflight', { name: 'drill-preflight', title: 'Drill preflight', inputs: {}, mutating: false, items: [drillPreflightStep()] });
+
+  // Backup: the newest data, copied to the DR region.
+  let backupId = '';
+  let rpoReference: string | undefined;
+  if (wants('backup') && !stopped) {
+    const { newBackupId } = await import('../backup/ids.js');
+    const { backupCreateRunbook } = await import('./backup-create.js');
+    backupId = newBackupId(new Date());
+    const r = await phase(
+      'backup',
+      backupCreateRunbook({
+        backupId,
+        startedAt: new Date().toISOString(),
+        components: ['db', 'k8s'],
+        tags: { 'hivectl.dev/drill': 'true' },
+        dbKind: cfg.database.kind,
+      }),
+    );
+    rpoReference = (r?.results.manifest as { rpoReference?: string } | undefined)?.rpoReference;
+  }
+
+  // Chaos: kill an agent under the hypothesis "the API keeps serving".
+  if (wants('chaos') && !stopped) {
+    const exp = builtinExperiment(
+      'pod-kill',
+      {
+        duration: o.chaosDuration ?? '10s',
+        includeUnlabelled: o.chaosIncludeUnlabelled ?? false,
+        minReady: 1,
+      },
+      cfg,
+    );
+    exp.metadata.name = 'drill-pod-kill';
+    const r = await phase('chaos', chaosRunbook(exp, { context: env.target.context }));
+    if (r) rep.chaos = chaosReport(exp.metadata.name, r.runId, r.status, r.results);
+  }
+
+  // Restore into a scratch database: proves the backup restores, without touching live data.
+  if (wants('restore') && !stopped && backupId) {
+    const { restoreRunbook } = await import('./restore.js');
+    const scratch = `hivectl_drill_${stamp.replace(/[^a-z0-9]/g, '')}`;
+    const base = restoreRunbook({
+      backupId,
+      components: ['db'],
+      dbKind: cfg.database.kind === 'postgres' ? 'postgres' : cfg.database.kind,
+      targetDb: databaseUrl(cfg.database.url ?? 'postgres://localhost/postgres', scratch),
+      force: false,
+      startedAt: new Date().toISOString(),
+    });
+    // A scratch restore must not quiesce the live platform.
+    const items = base.items.filter((i) => !('id' in i) || !/^(un)?quiesce/.test(i.id));
+    const start = Date.now();
+    const r = await phase('restore', {
+      ...base,
+      title: `${base.title} into scratch database ${scratch}`,
+      items: [scratchDbStep(scratch), ...items, dropScratchDbStep(scratch)],
+    });
+    if (r?.status === 'succeeded')
+      rep.restore = {
+        backupId,
+        rtoMs: r.durationMs,
+        rpoMs: rpoReference ? start - Date.parse(rpoReference) : null,
+      };
+  }
+
+  // Failover to the DR region and back.
+  if (wants('failover') && !stopped) {
+    const r = await phase('failover', failoverRunbook({ direction: 'failover', mode: o.failoverMode, suffix: stamp }, env));
+    if (r) rep.failover = { ...failoverReport('failover', r.runId, r.status, r.results), wallMs: r.durationMs };
+  }
+  if (wants('failback') && !stopped) {
+    const r = await phase('failback', failoverRunbook({ direction: 'failback', mode: 'none', suffix: stamp }, env));
+    if (r) rep.failback = { ...failoverReport('failback', r.runId, r.status, r.results), wallMs: r.durationMs };
+  }
+
+  // SLO gates.
+  const gate = (name: string, measured: number | null, target: number, note = '') => {
+    if (measured === null) rep.gates.push({ name, ok: true, measured: `unknown${note ? ` (${note})` : ''}`, target: `<= ${sec(target)}` });
+    else rep.gates.push({ name, ok: measured <= target, measured: sec(measured), target: `<= ${sec(target)}` });
+  };
+  if (rep.restore) {
+    gate('restore RTO', rep.restore.rtoMs, slo.rtoMs);
+    gate('restore RPO (backup age at restore)', rep.restore.rpoMs, slo.rpoMs);
+  }
+  if (rep.failover?.status === 'succeeded') {
+    gate('failover RTO (start to DR verified)', rep.failover.wallMs, slo.rtoMs);
+    gate('failover RPO', rep.failover.rpoMs, slo.rpoMs, rep.failover.rpoSource);
+  }
+  if (rep.failback?.status === 'succeeded') gate('failback RTO', rep.failback.wallMs, slo.rtoMs);
+  if (rep.chaos && rep.chaos.status === 'succeeded')
+    rep.gates.push({
+      name: 'chaos hypothesis holds (API keeps >= 1 ready replica while an agent is killed)',
+      ok: !rep.chaos.deviated,
+      measured: rep.chaos.deviated ? 'deviated' : 'held',
+      target: 'held',
+    });
+
+  const failedPhase = rep.phases.find((p) => p.status !== 'succeeded');
+  rep.status = failedPhase ? 'failed' : rep.gates.some((g) => !g.ok) ? 'slo-missed' : 'passed';
+  rep.exitCode = failedPhase ? failedPhase.exitCode || 1 : rep.status === 'slo-missed' ? 3 : 0;
+  rep.durationMs = Date.now() - t0;
+  const c = process.cpuUsage(cpu0);
+  rep.cpuMs = Math.round((c.user + c.system) / 1000);
+  return rep;
+}

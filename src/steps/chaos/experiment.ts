@@ -1,0 +1,325 @@
+// The steps of a chaos experiment: steady state before, open the fault ledger, each action (undo
+// journalled before the fault), observe for the duration (hypothesis + abort conditions + kill
+// switch), roll the faults back per the rollback strategy, steady state after.
+import type { K8s } from '../../adapters/k8s.js';
+import { type ActionOutcome, applyAction, planAction } from '../../chaos/actions.js';
+import { cleanupFaults, type Fault, ledgerName, openLedger, readLedger, revertFault, setLedgerStatus } from '../../chaos/faults.js';
+import { type ProbeEnv, type ProbeResult, runProbes } from '../../chaos/probes.js';
+import type { Action, Experiment, Probe } from '../../chaos/schema.js';
+import { parseDurationMs } from '../../core/duration.js';
+import { StepError } from '../../core/errors.js';
+import type { Ctx, Step } from '../../core/step.js';
+
+export interface ChaosOptions {
+  /** Kube context of the cluster under test (default: the target's). */
+  context?: string | undefined;
+}
+
+export const LEDGER_STEP = 'chaos-ledger';
+export const OBSERVE_STEP = 'chaos-observe';
+export const BEFORE_STEP = 'chaos-steady-before';
+export const AFTER_STEP = 'chaos-steady-after';
+export const CLEANUP_STEP = 'chaos-rollback';
+
+export interface LedgerResult {
+  namespace: string;
+  configMap: string;
+  expiresAt: string;
+  expiredCleaned: string[];
+}
+
+export interface ObserveResult {
+  samples: Array<{ at: string; probes: ProbeResult[] }>;
+  deviated: boolean;
+  durationMs: number;
+}
+
+export interface SteadyResult {
+  probes: ProbeResult[];
+  ok: boolean;
+  /** After: how long it took to return to steady state (ms), when it did. */
+  recoveredInMs?: number;
+}
+
+async function k8sOf(ctx: Ctx, o: ChaosOptions): Promise<K8s> {
+  return ctx.adapters.k8s(o.context);
+}
+
+async function probeEnv(ctx: Ctx, o: ChaosOptions): Promise<ProbeEnv> {
+  const exec = await import('../../adapters/exec.js');
+  return {
+    k: await k8sOf(ctx, o),
+    redisUrl: ctx.config.redis.url,
+    queueKey: ctx.config.redis.queueKey,
+    signal: ctx.signal,
+    runCommand: async (argv, signal) =>
+      (await exec.run(argv[0] as string, argv.slice(1), { signal, reject: false, timeoutMs: 30_000 })).exitCode,
+    queueLength: async (url, key, signal) => {
+      // redis-cli ships with redis-server; its LLEN answers a bare integer.
+      const r = await exec.run('redis-cli', ['-u', url, '--no-raw', 'LLEN', key], { signal, timeoutMs: 10_000 });
+      const n = Number(/-?\d+/.exec(r.stdout)?.[0]);
+      if (!Number.isFinite(n)) throw new StepError(`redis-cli LLEN ${key}: unexpected answer "${r.stdout}"`);
+      return n;
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function failed(ps: ProbeResult[]): string {
+  return ps
+    .filter((p) => !p.ok)
+    .map((p) => `${p.name} (saw ${p.value ?? p.detail ?? '?'})`)
+    .join('; ');
+}
+
+export function steadyBeforeStep(exp: Experiment, o: ChaosOptions): Step<Probe[], SteadyResult> {
+  return {
+    id: BEFORE_STEP,
+    title: 'Steady state before: probe the hypothesis',
+    async plan() {
+      const probes = exp.spec.hypothesis.probes;
+      return {
+        summary: `${probes.length} probe(s)`,
+        changes: probes.map((p) => ({ action: 'read' as const, target: p.type, detail: JSON.stringify(p) })),
+        payload: probes,
+      };
+    },
+    async apply(ctx, probes) {
+      const r = await runProbes(await probeEnv(ctx, o), probes);
+      if (r.some((p) => !p.ok))
+        throw new StepError(`the system is not in its steady state before the experiment: ${failed(r)}`, {
+          hint: 'fix the system (or the hypothesis) first: no fault was injected',
+        });
+      return { probes: r, ok: true };
+    },
+  };
+}
+
+export function ledgerStep(exp: Experiment, o: ChaosOptions): Step<{ ttlMs: number }, LedgerResult> {
+  return {
+    id: LEDGER_STEP,
+    title: 'Open the fault ledger (undo records for every fault)',
+    async plan(ctx) {
+      return {
+        summary: `ConfigMap ${ctx.target.namespace}/${ledgerName(ctx.runId)}`,
+        changes: [{ action: 'create', target: `v1 ConfigMap ${ctx.target.namespace}/${ledgerName(ctx.runId)}` }],
+        payload: { ttlMs: parseDurationMs(exp.spec.ttl, 'spec.ttl') },
+      };
+    },
+    async apply(ctx, p) {
+      const k = await k8sOf(ctx, o);
+      // Faults that outlived their expiry (a run killed long ago) go before new ones come.
+      const expired = await cleanupFaults(k, ctx.target.namespace, { expiredOnly: true });
+      const prior = ctx.results.get(LEDGER_STEP) as LedgerResult | undefined;
+      const expiresAt = prior ? new Date(prior.expiresAt) : new Date(Date.now() + p.ttlMs);
+      await openLedger(k, ctx.target.namespace, ctx.runId, exp.metadata.name, expiresAt);
+      ctx.note(LEDGER_STEP, { ledger: ledgerName(ctx.runId), expiresAt: expiresAt.toISOString() });
+      return {
+        namespace: ctx.target.namespace,
+        configMap: ledgerName(ctx.runId),
+        expiresAt: expiresAt.toISOString(),
+        expiredCleaned: expired.runs,
+      };
+    },
+    async rollback(ctx) {
+      const k = await k8sOf(ctx, o);
+      const r = await cleanupFaults(k, ctx.target.namespace, { runIds: [ctx.runId] });
+      if (r.errors.length) throw new StepError(`chaos cleanup left faults behind: ${r.errors.join('; ')}`, {
+        hint: 'run `hivectl chaos cleanup` once the cluster answers',
+      });
+    },
+  };
+}
+
+async function checkNotAborted(ctx: Ctx, k: K8s): Promise<void> {
+  const l = await readLedger(k, ctx.target.namespace, ctx.runId);
+  // A ledger removed under a running experiment means `chaos abort`/`cleanup` took its faults away.
+  if (!l || l.status === 'aborted')
+    throw new StepError('experiment aborted by `hivectl chaos abort`', { hint: 'its faults are being rolled back' });
+}
+
+export function actionStep(
+  exp: Experiment,
+  o: ChaosOptions,
+  a: Action,
+  index: number,
+): Step<{ targets: string[] }, ActionOutcome> {
+  const id = `chaos-action-${index + 1}-${a.type}`;
+  const env = async (ctx: Ctx) => {
+    const led = ctx.results.get(LEDGER_STEP) as LedgerResult | undefined;
+    return {
+      k: await k8sOf(ctx, o),
+      stateNamespace: ctx.target.namespace,
+      runId: ctx.runId,
+      expiresAt: led ? new Date(led.expiresAt) : new Date(Date.now() + parseDurationMs(exp.spec.ttl)),
+      includeUnlabelled: exp.spec.includeUnlabelled,
+      maxUnavailable: exp.spec.maxUnavailable,
+      signal: ctx.signal,
+      runCommand: async (argv: string[]) => {
+        const exec = await import('../../adapters/exec.js');
+        return (await exec.run(argv[0] as string, argv.slice(1), { signal: ctx.signal, reject: false })).exitCode;
+      },
+      dbFailover: async (d: Extract<Action, { type: 'db-failover' }>) => {
+        const rf = await import('../../adapters/rds-failover.js');
+        const t = { region: ctx.target.region, endpointUrl: ctx.target.endpointUrl, profile: ctx.target.profile };
+        const region = d.region ?? ctx.target.region;
+        if (!region) throw new StepError('db-failover: no AWS region', { hint: 'pass --region or set aws.region' });
+        const clusterId = d.clusterId ?? ctx.config.database.clusterId;
+        const instanceId = d.instanceId ?? ctx.config.database.instanceId;
+        if (clusterId) {
+          await rf.failoverCluster(t, region, clusterId, ctx.signal, ctx.mode.timeoutMs);
+          return `failed over DB cluster ${clusterId} (${region})`;
+        }
+        if (!instanceId) throw new StepError('db-failover: no instanceId or clusterId (database.instanceId in hivectl.yaml)');
+        await rf.rebootWithFailover(t, region, instanceId, ctx.signal, ctx.mode.timeoutMs);
+        return `rebooted DB instance ${instanceId} with failover (${region})`;
+      },
+    };
+  };
+  return {
+    id,
+    title: `Inject: ${a.type}`,
+    destructive: a.type !== 'wait' && a.type !== 'command',
+    async plan(ctx) {
+      const p = await planAction(await env(ctx), a);
+      return {
+        summary: p.note ?? (p.targets.length ? p.targets.join(', ') : a.type === 'wait' ? `wait ${a.duration}` : 'no target'),
+        changes: p.targets.map((t) => ({ action: a.type === 'pod-kill' ? ('delete' as const) : ('update' as const), target: t, detail: a.type })),
+        payload: { targets: p.targets },
+      };
+    },
+    async apply(ctx, p) {
+      const e = await env(ctx);
+      await checkNotAborted(ctx, e.k);
+      // Targets are re-planned at apply time: pods killed by an earlier action have new names.
+      const targets = a.type === 'pod-kill' || a.type === 'node-failure' ? (await planAction(e, a)).targets : p.targets;
+      if (a.type === 'wait') await sleep(parseDurationMs(a.duration), ctx.signal);
+      const out = await applyAction(e, a, targets);
+      ctx.note(id, { action: a.type, targets, faults: out.faults.length });
+      return out;
+    },
+    async rollback(ctx, r) {
+      const k = await k8sOf(ctx, o);
+      for (const f of [...r.faults].reverse() as Fault[]) await revertFault(k, f);
+    },
+  };
+}
+
+export function observeStep(exp: Experiment, o: ChaosOptions): Step<{ durationMs: number; intervalMs: number }, ObserveResult> {
+  return {
+    id: OBSERVE_STEP,
+    title: `Observe the hypothesis for ${exp.spec.duration}`,
+    async plan() {
+      const durationMs = parseDurationMs(exp.spec.duration, 'spec.duration');
+      const intervalMs = Math.max(200, parseDurationMs(exp.spec.interval, 'spec.interval'));
+      return {
+        summary: `probe every ${exp.spec.interval} for ${exp.spec.duration}; ${exp.spec.abortWhen.length} abort condition(s)`,
+        changes: [{ action: 'read', target: 'steady-state hypothesis, abort conditions, kill switch' }],
+        payload: { durationMs, intervalMs },
+      };
+    },
+    async apply(ctx, p) {
+      const penv = await probeEnv(ctx, o);
+      const start = Date.now();
+      const samples: ObserveResult['samples'] = [];
+      let deviated = false;
+      for (;;) {
+        if (ctx.signal.aborted) throw new StepError('experiment interrupted');
+        await checkNotAborted(ctx, penv.k);
+        const [probes, aborts] = await Promise.all([
+          runProbes(penv, exp.spec.hypothesis.probes),
+          runProbes(penv, exp.spec.abortWhen),
+        ]);
+        samples.push({ at: new Date().toISOString(), probes });
+        if (probes.some((x) => !x.ok)) deviated = true;
+        if (aborts.some((x) => !x.ok))
+          throw new StepError(`abort condition hit: ${failed(aborts)}`, { hint: 'the faults are rolled back' });
+        const left = p.durationMs - (Date.now() - start);
+        if (left <= 0) break;
+        await sleep(Math.min(p.intervalMs, left), ctx.signal);
+      }
+      return { samples, deviated, durationMs: Date.now() - start };
+    },
+  };
+}
+
+export interface RollbackResult {
+  strategy: Experiment['spec']['rollbackStrategy'];
+  rolledBack: boolean;
+  reverted: string[];
+  commands: Array<{ command: string[]; exitCode: number }>;
+}
+
+export function rollbackFaultsStep(exp: Experiment, o: ChaosOptions): Step<null, RollbackResult> {
+  return {
+    id: CLEANUP_STEP,
+    title: `Roll back the faults (strategy: ${exp.spec.rollbackStrategy})`,
+    async plan() {
+      return {
+        summary: `rollback strategy ${exp.spec.rollbackStrategy}`,
+        changes: [{ action: 'delete', target: 'every fault in the ledger', detail: exp.spec.rollbackStrategy }],
+        payload: null,
+      };
+    },
+    async apply(ctx) {
+      const k = await k8sOf(ctx, o);
+      const obs = ctx.results.get(OBSERVE_STEP) as ObserveResult | undefined;
+      const s = exp.spec.rollbackStrategy;
+      const doIt = s === 'always' || (s === 'deviated' && Boolean(obs?.deviated));
+      const out: RollbackResult = { strategy: s, rolledBack: doIt, reverted: [], commands: [] };
+      if (!doIt) {
+        await setLedgerStatus(k, ctx.target.namespace, ctx.runId, 'finished');
+        return out;
+      }
+      const r = await cleanupFaults(k, ctx.target.namespace, { runIds: [ctx.runId] });
+      out.reverted = r.reverted;
+      if (r.errors.length) throw new StepError(`could not roll back every fault: ${r.errors.join('; ')}`);
+      if (exp.spec.rollbacks.length) {
+        const exec = await import('../../adapters/exec.js');
+        for (const rb of exp.spec.rollbacks) {
+          const res = await exec.run(rb.command[0] as string, rb.command.slice(1), { signal: ctx.signal, reject: false });
+          out.commands.push({ command: rb.command, exitCode: res.exitCode });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+export function steadyAfterStep(exp: Experiment, o: ChaosOptions): Step<Probe[], SteadyResult> {
+  return {
+    id: AFTER_STEP,
+    title: 'Steady state after: probe the hypothesis until it holds (or the timeout)',
+    async plan() {
+      const probes = exp.spec.hypothesis.probes;
+      return {
+        summary: `${probes.length} probe(s)`,
+        changes: probes.map((p) => ({ action: 'read' as const, target: p.type })),
+        payload: probes,
+      };
+    },
+    async apply(ctx, probes) {
+      const penv = await probeEnv(ctx, o);
+      const start = Date.now();
+      // Recovery is part of the hypothesis: give the system the wait timeout to get back.
+      const deadline = start + Math.min(ctx.mode.timeoutMs, 120_000);
+      for (;;) {
+        const r = await runProbes(penv, probes);
+        if (r.every((p) => p.ok)) return { probes: r, ok: true, recoveredInMs: Date.now() - start };
+        if (Date.now() > deadline || ctx.signal.aborted) return { probes: r, ok: false };
+        await sleep(500, ctx.signal);
+      }
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// pg_restore --clean --if-exists fed straight from the S3 object (no temp file), into the target
+// database (created when missing). The stream is hashed again on the way; the pre-flight step has
+// already proven the object matches the manifest before this destructive step runs.
+import { pipeline } from 'node:stream/promises';
+import { HashingCounter } from '../../backup/checksum.js';
+import type { Location } from '../../backup/location.js';
+import type { PostgresDb } from '../../backup/manifest.js';
+import { readManifest } from '../../backup/store.js';
+import { RefusedError, StepError } from '../../core/errors.js';
+import type { Ctx, Step } from '../../core/step.js';
+import { databaseUrl, dbName } from './dump-to-s3.js';
+import { LIST_TABLES_SQL } from './table-checks.js';
+
+export interface PgRestoreOptions {
+  backupId: string;
+  location: (ctx: Ctx) => Location;
+  targetUrl?: string;
+  force: boolean;
+}
+
+function maintenanceUrl(url: string): string {
+  const u = new URL(url);
+  u.pathname = '/postgres';
+  return u.toString();
+}
+
+async function targetTables(ctx: Ctx, url: string): Promise<string[] | undefined> {
+  const pg = await ctx.adapters.pg();
+  try {
+    return (await pg.query(url, LIST_TABLES_SQL, ctx.signal)).map((r) => r[0]!);
+  } catch (e) {
+    if (/does not exist/.test((e as Error).message)) return undefined;
+    throw e;
+  }
+}
+
+export function pgRestoreFromS3Step(
+  o: PgRestoreOptions,
+): Step<{ key: string; database: string; existing: number }, { database: string; bytes: number }> {
+  return {
+    id: 'restore-db',
+    title: 'Restore PostgreSQL from the dump (pg_restore --clean, streamed)',
+    destructive: true,
+    async plan(ctx) {
+      const loc = o.location(ctx);
+      const s3 = await ctx.adapters.s3(loc.region);
+      const m = await readManifest(s3, loc, o.backupId);
+      const db = m.database as PostgresDb | undefined;
+      if (!db || db.kind !== 'postgres')
+        return {
+          summary: 'no PostgreSQL dump in this backup',
+          changes: [],
+          payload: { key: '', database: '', existing: 0 },
+          noop: true,
+        };
+      const url = databaseUrl(ctx, o.targetUrl);
+      const name = dbName(url);
+      const tables = await targetTables(ctx, url);
+      if (tables && tables.length > 0 && !o.force)
+        throw new RefusedError(`target database ${name} is not empty (${tables.length} tables)`, {
+          hint: 'pass --force to overwrite it, or --target-db with an empty or new database',
+        });
+      return {
+        summary: `pg_restore ${db.tables.length} tables into ${name}${tables?.length ? ` (overwrites ${tables.length} existing tables)` : ''}`,
+        changes: [
+          {
+            action: tables === undefined ? 'create' : tables.length ? 'replace' : 'update',
+            target: `postgres database ${name}`,
+            detail: tables?.length
+              ? `drops and recreates: ${tables.slice(0, 20).join(', ')}${tables.length > 20 ? ', ...' : ''}`
+              : `restores ${db.tables.length} tables`,
+          },
+        ],
+        payload: { key: `${loc.prefix}${o.backupId}/${db.key}`, database: name, existing: tables?.length ?? 0 },
+      };
+    },
+    async apply(ctx, p) {
+      const loc = o.location(ctx);
+      const url = databaseUrl(ctx, o.targetUrl);
+      const pg = await ctx.adapters.pg();
+      if ((await targetTables(ctx, url)) === undefined)
+        await pg.query(maintenanceUrl(url), `CREATE DATABASE "${p.database.replace(/"/g, '""')}"`, ctx.signal);
+      const s3 = await ctx.adapters.s3(loc.region);
+      const m = await readManifest(s3, loc, o.backupId);
+      const expected = m.objects.find((x) => x.key === (m.database as PostgresDb).key);
+      const body = await s3.getStream(loc.bucket, p.key, ctx.signal);
+      const hasher = new HashingCounter();
+      const proc = pg.restore(url, { clean: true, signal: ctx.signal });
+      await Promise.all([pipeline(body, hasher, proc.stdin!), proc.done]);
+      if (expected && hasher.sha256() !== expected.sha256)
+        throw new StepError(`db.dump changed while restoring (sha256 ${hasher.sha256()} != ${expected.sha256})`);
+      return { database: p.database, bytes: hasher.bytes };
+    },
+  };
+}

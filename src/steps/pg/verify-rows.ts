@@ -1,0 +1,55 @@
+// After a restore: every table's row count and row checksum must equal what the manifest recorded.
+import type { Location } from '../../backup/location.js';
+import type { PostgresDb } from '../../backup/manifest.js';
+import { readManifest } from '../../backup/store.js';
+import { StepError } from '../../core/errors.js';
+import type { Ctx, Step } from '../../core/step.js';
+import { databaseUrl, dbName } from './dump-to-s3.js';
+import { compareChecks, tableChecks } from './table-checks.js';
+
+export function verifyRowsStep(o: {
+  backupId: string;
+  location: (ctx: Ctx) => Location;
+  targetUrl?: string;
+  id?: string;
+}): Step<{ tables: number }, { tables: number; rows: number }> {
+  const check = async (ctx: Ctx) => {
+    const loc = o.location(ctx);
+    const m = await readManifest(await ctx.adapters.s3(loc.region), loc, o.backupId);
+    const db = m.database as PostgresDb;
+    const url = databaseUrl(ctx, o.targetUrl);
+    const pg = await ctx.adapters.pg();
+    const actual = await tableChecks((sql) => pg.query(url, sql, ctx.signal));
+    const problems = compareChecks(db.tables, actual);
+    if (problems.length)
+      throw new StepError(
+        `restored database ${dbName(url)} differs from the backup: ${problems.slice(0, 5).join('; ')}`,
+        {
+          details: { problems },
+        },
+      );
+    return { tables: db.tables.length, rows: db.tables.reduce((a, t) => a + t.rows, 0) };
+  };
+  return {
+    id: o.id ?? 'verify-db',
+    title: 'Verify row counts and checksums against the manifest',
+    async plan(ctx) {
+      const loc = o.location(ctx);
+      const m = await readManifest(await ctx.adapters.s3(loc.region), loc, o.backupId);
+      const db = m.database as PostgresDb | undefined;
+      if (!db || db.kind !== 'postgres')
+        return { summary: 'no row checks', changes: [], payload: { tables: 0 }, noop: true };
+      return {
+        summary: `compare ${db.tables.length} tables' row counts and checksums`,
+        changes: [{ action: 'read', target: `postgres database ${dbName(databaseUrl(ctx, o.targetUrl))}` }],
+        payload: { tables: db.tables.length },
+      };
+    },
+    async apply(ctx) {
+      return check(ctx);
+    },
+    async verify(ctx) {
+      await check(ctx);
+    },
+  };
+}
