@@ -6,7 +6,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 command -v pg_dump >/dev/null || need+=(postgresql-client-15)
 command -v hyperfine >/dev/null || need+=(hyperfine)
-command -v runuser >/dev/null || need+=(util-linux)
+{ command -v runuser && command -v flock; } >/dev/null || need+=(util-linux)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 # The sandbox builds Kubernetes 1.37 from its Go modules, which needs Go >= 1.26. Debian's golang-go
 # is far older, so it is no help: say what is needed instead of installing it.

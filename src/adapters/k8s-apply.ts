@@ -5,7 +5,7 @@
 // server stores, byte for byte.
 import { setMaxListeners } from 'node:events';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, type RequestOptions, request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { StepError } from '../core/errors.js';
 import type { K8s } from './k8s.js';
 
@@ -116,7 +116,13 @@ async function makeRawKube(k: K8s): Promise<RawKube> {
   const headers = { ...(opts.headers as Record<string, string> | undefined) };
   const basePath = base.pathname.replace(/\/$/, '');
 
-  function send(method: string, path: string, o: RequestOpts, onResponse: (res: import('node:http').IncomingMessage) => void, onError: (e: Error) => void): void {
+  function send(
+    method: string,
+    path: string,
+    o: RequestOpts,
+    onResponse: (res: import('node:http').IncomingMessage) => void,
+    onError: (e: Error) => void,
+  ): void {
     const body = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
     // A plan sends dozens of requests under one run signal: each adds an abort listener.
     if (o.signal) setMaxListeners(0, o.signal);
@@ -164,7 +170,12 @@ async function makeRawKube(k: K8s): Promise<RawKube> {
             if (status >= 200 && status < 300) return resolve(parsed as T);
             const st = (parsed ?? {}) as { message?: string; reason?: string; details?: { causes?: StatusCause[] } };
             reject(
-              new ApiError(status, st.reason ?? String(status), st.message ?? `HTTP ${status}: ${text.slice(0, 200)}`, st.details?.causes ?? []),
+              new ApiError(
+                status,
+                st.reason ?? String(status),
+                st.message ?? `HTTP ${status}: ${text.slice(0, 200)}`,
+                st.details?.causes ?? [],
+              ),
             );
           });
         },
@@ -173,7 +184,12 @@ async function makeRawKube(k: K8s): Promise<RawKube> {
     });
   }
 
-  function stream(path: string, query: RequestOpts['query'], onEvent: (ev: unknown) => void, signal: AbortSignal): Promise<void> {
+  function stream(
+    path: string,
+    query: RequestOpts['query'],
+    onEvent: (ev: unknown) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal.aborted) return resolve();
       send(
@@ -183,7 +199,9 @@ async function makeRawKube(k: K8s): Promise<RawKube> {
         (res) => {
           if ((res.statusCode ?? 0) >= 300) {
             res.resume();
-            return reject(new ApiError(res.statusCode ?? 0, 'WatchFailed', `watch ${path}: HTTP ${res.statusCode}`, []));
+            return reject(
+              new ApiError(res.statusCode ?? 0, 'WatchFailed', `watch ${path}: HTTP ${res.statusCode}`, []),
+            );
           }
           let buf = '';
           res.setEncoding('utf8');
@@ -232,10 +250,12 @@ async function makeRawKube(k: K8s): Promise<RawKube> {
 
   let groups: Promise<Map<string, string>> | undefined;
   async function servedGroup(group: string, plural: string): Promise<string | undefined> {
-    groups ??= request<{ groups: { name: string; preferredVersion?: { groupVersion: string }; versions: { groupVersion: string }[] }[] }>(
-      'GET',
-      '/apis',
-    ).then((g) => new Map(g.groups.map((x) => [x.name, x.preferredVersion?.groupVersion ?? x.versions[0]?.groupVersion ?? ''])));
+    groups ??= request<{
+      groups: { name: string; preferredVersion?: { groupVersion: string }; versions: { groupVersion: string }[] }[];
+    }>('GET', '/apis').then(
+      (g) =>
+        new Map(g.groups.map((x) => [x.name, x.preferredVersion?.groupVersion ?? x.versions[0]?.groupVersion ?? ''])),
+    );
     const gv = (await groups).get(group);
     if (!gv) return undefined;
     const res = await resourcesOf(gv).catch(() => undefined);
@@ -261,7 +281,12 @@ async function makeRawKube(k: K8s): Promise<RawKube> {
     return r;
   }
 
-  async function pathFor(apiVersion: string, kind: string, namespace: string | undefined, name?: string): Promise<string> {
+  async function pathFor(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name?: string,
+  ): Promise<string> {
     const r = await resource(apiVersion, kind);
     const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
     const ns = r.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
@@ -296,7 +321,10 @@ export async function serverSideApply(
   });
 }
 
-export async function getObject(raw: RawKube, ref: Pick<KObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<KObject | undefined> {
+export async function getObject(
+  raw: RawKube,
+  ref: Pick<KObject, 'apiVersion' | 'kind' | 'metadata'>,
+): Promise<KObject | undefined> {
   const path = await raw.pathFor(ref.apiVersion, ref.kind, ref.metadata.namespace, ref.metadata.name);
   try {
     return await raw.request<KObject>('GET', path);
@@ -319,10 +347,15 @@ export async function listObjects(
 }
 
 /** Delete; a missing object counts as deleted. Background propagation: owned ReplicaSets/Pods follow. */
-export async function deleteObject(raw: RawKube, ref: Pick<KObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<boolean> {
+export async function deleteObject(
+  raw: RawKube,
+  ref: Pick<KObject, 'apiVersion' | 'kind' | 'metadata'>,
+): Promise<boolean> {
   const path = await raw.pathFor(ref.apiVersion, ref.kind, ref.metadata.namespace, ref.metadata.name);
   try {
-    await raw.request('DELETE', path, { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } });
+    await raw.request('DELETE', path, {
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+    });
     return true;
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) return false;
@@ -360,8 +393,16 @@ export async function mergePatch(
 export function applyError(e: unknown, what: string, server: string): StepError {
   if (e instanceof StepError) return e;
   if (e instanceof ApiError) {
-    if (e.status === 401) return new StepError(`${what}: the cluster rejected the credentials (401)`, { hint: 'refresh the kubeconfig credentials or pick another --context', cause: e });
-    if (e.status === 403) return new StepError(`${what}: permission denied: ${e.message}`, { hint: 'run with an identity allowed to manage these objects (see docs/commands/bootstrap.md)', cause: e });
+    if (e.status === 401)
+      return new StepError(`${what}: the cluster rejected the credentials (401)`, {
+        hint: 'refresh the kubeconfig credentials or pick another --context',
+        cause: e,
+      });
+    if (e.status === 403)
+      return new StepError(`${what}: permission denied: ${e.message}`, {
+        hint: 'run with an identity allowed to manage these objects (see docs/commands/bootstrap.md)',
+        cause: e,
+      });
     return new StepError(`${what}: ${e.message}`, { cause: e });
   }
   const code = (e as { code?: string })?.code;

@@ -63,8 +63,10 @@ function selectorString(m: Record<string, string> | undefined): string {
 export async function explainNotReady(raw: RawKube, d: DeploymentLike): Promise<string[]> {
   const reasons: string[] = [];
   for (const c of d.status?.conditions ?? []) {
-    if (c.type === 'ReplicaFailure' && c.status === 'True') reasons.push(`ReplicaSet cannot create pods: ${c.message ?? c.reason}`);
-    if (c.type === 'Progressing' && c.status === 'False') reasons.push(`${c.reason ?? 'not progressing'}: ${c.message ?? ''}`.trim());
+    if (c.type === 'ReplicaFailure' && c.status === 'True')
+      reasons.push(`ReplicaSet cannot create pods: ${c.message ?? c.reason}`);
+    if (c.type === 'Progressing' && c.status === 'False')
+      reasons.push(`${c.reason ?? 'not progressing'}: ${c.message ?? ''}`.trim());
   }
   const ns = d.metadata.namespace ?? '';
   try {
@@ -76,10 +78,18 @@ export async function explainNotReady(raw: RawKube, d: DeploymentLike): Promise<
       const st = (p.status ?? {}) as {
         phase?: string;
         conditions?: { type: string; status: string; reason?: string; message?: string }[];
-        containerStatuses?: { name: string; ready?: boolean; state?: { waiting?: { reason?: string; message?: string } } }[];
+        containerStatuses?: {
+          name: string;
+          ready?: boolean;
+          state?: { waiting?: { reason?: string; message?: string } };
+        }[];
       };
       const sched = st.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
-      if (sched) seen.set(`pod pending (${sched.reason ?? 'Unschedulable'}): ${sched.message ?? ''}`, (seen.get(`pod pending (${sched.reason ?? 'Unschedulable'}): ${sched.message ?? ''}`) ?? 0) + 1);
+      if (sched)
+        seen.set(
+          `pod pending (${sched.reason ?? 'Unschedulable'}): ${sched.message ?? ''}`,
+          (seen.get(`pod pending (${sched.reason ?? 'Unschedulable'}): ${sched.message ?? ''}`) ?? 0) + 1,
+        );
       for (const cs of st.containerStatuses ?? []) {
         const w = cs.state?.waiting;
         if (w?.reason && w.reason !== 'ContainerCreating') {
@@ -111,7 +121,10 @@ export class RolloutTimeoutError extends StepError {
     const bad = states.filter((s) => !s.ready);
     super(
       `rollout not ready after ${Math.round(timeoutMs / 1000)}s: ${bad
-        .map((s) => `Deployment ${s.namespace}/${s.name} (${s.summary}${s.reasons?.length ? `; ${s.reasons.join('; ')}` : ''})`)
+        .map(
+          (s) =>
+            `Deployment ${s.namespace}/${s.name} (${s.summary}${s.reasons?.length ? `; ${s.reasons.join('; ')}` : ''})`,
+        )
         .join(' | ')}`,
       {
         hint: 'fix the cause named above (image, resources, quota, node selector) or raise --timeout',
@@ -175,7 +188,11 @@ export async function waitForRollout(k: K8s, targets: DeploymentRef[], opts: Wai
           { query: { fieldSelector }, signal: ctl.signal },
         );
         rv = list.metadata.resourceVersion;
-        for (const n of names) latest.set(key(ns, n), list.items.find((d) => d.metadata.name === n));
+        for (const n of names)
+          latest.set(
+            key(ns, n),
+            list.items.find((d) => d.metadata.name === n),
+          );
         report();
         if (allReady()) return resolveDone();
         await raw.stream(
@@ -205,7 +222,12 @@ export async function waitForRollout(k: K8s, targets: DeploymentRef[], opts: Wai
 
   const watchers = namespaces.map((ns) => watchNamespace(ns));
   try {
-    await Promise.race([done, ctl.signal.aborted ? Promise.resolve() : new Promise<void>((r) => ctl.signal.addEventListener('abort', () => r(), { once: true }))]);
+    await Promise.race([
+      done,
+      ctl.signal.aborted
+        ? Promise.resolve()
+        : new Promise<void>((r) => ctl.signal.addEventListener('abort', () => r(), { once: true })),
+    ]);
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
@@ -231,7 +253,11 @@ export async function waitForRollout(k: K8s, targets: DeploymentRef[], opts: Wai
 }
 
 /** Wait until each ResourceQuota has a computed status: pods are refused until it does. */
-export async function waitForQuotaStatus(k: K8s, quotas: DeploymentRef[], opts: { signal?: AbortSignal | undefined; timeoutMs: number }): Promise<void> {
+export async function waitForQuotaStatus(
+  k: K8s,
+  quotas: DeploymentRef[],
+  opts: { signal?: AbortSignal | undefined; timeoutMs: number },
+): Promise<void> {
   const raw = await rawKube(k);
   const deadline = Date.now() + opts.timeoutMs;
   for (const q of quotas) {
@@ -248,7 +274,12 @@ export async function waitForQuotaStatus(k: K8s, quotas: DeploymentRef[], opts: 
       if (hasStatus(list.items[0])) continue;
       await raw.stream(
         path,
-        { watch: 1, resourceVersion: list.metadata.resourceVersion, fieldSelector: `metadata.name=${q.name}`, timeoutSeconds: 60 },
+        {
+          watch: 1,
+          resourceVersion: list.metadata.resourceVersion,
+          fieldSelector: `metadata.name=${q.name}`,
+          timeoutSeconds: 60,
+        },
         (ev) => {
           if (hasStatus((ev as { object?: KObject }).object)) ctl.abort();
         },

@@ -69,14 +69,15 @@ export async function connectRedis(url: string, o: { timeoutMs?: number } = {}):
   try {
     u = new URL(url);
   } catch {
-    throw new StepError(`not a Redis URL: ${url.replace(/:[^:@/]*@/, ':***@')}`, { hint: 'use redis://host:port[/db]' });
+    throw new StepError(`not a Redis URL: ${url.replace(/:[^:@/]*@/, ':***@')}`, {
+      hint: 'use redis://host:port[/db]',
+    });
   }
   const host = u.hostname || '127.0.0.1';
   const port = Number(u.port || 6379);
   const where = `${host}:${port}`;
   const sock: Socket = await new Promise((resolve, reject) => {
-    const s =
-      u.protocol === 'rediss:' ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
+    const s = u.protocol === 'rediss:' ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
     const timer = setTimeout(() => {
       s.destroy();
       reject(new StepError(`cannot reach Redis at ${where}: no answer in ${o.timeoutMs ?? 5000} ms`));
@@ -122,7 +123,11 @@ export async function connectRedis(url: string, o: { timeoutMs?: number } = {}):
       sock.write(encode(args));
     });
 
-  if (u.password) await command(...(u.username ? ['AUTH', decodeURIComponent(u.username)] : ['AUTH']), decodeURIComponent(u.password));
+  if (u.password)
+    await command(
+      ...(u.username ? ['AUTH', decodeURIComponent(u.username)] : ['AUTH']),
+      decodeURIComponent(u.password),
+    );
   const db = u.pathname.replace(/^\//, '');
   if (db && db !== '0') await command('SELECT', db);
 

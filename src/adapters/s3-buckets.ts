@@ -39,7 +39,13 @@ export interface BucketFacts {
   replicationTo: string | undefined;
 }
 
-export type BucketSetting = 'create' | 'versioning' | 'encryption' | 'public-access-block' | 'lifecycle' | 'replication';
+export type BucketSetting =
+  | 'create'
+  | 'versioning'
+  | 'encryption'
+  | 'public-access-block'
+  | 'lifecycle'
+  | 'replication';
 
 const LIFECYCLE_ID = 'hivectl-backups';
 
@@ -68,7 +74,7 @@ export async function connectS3Buckets(t: AwsTarget): Promise<S3Buckets> {
   const client = async (region: string) => {
     let c = clients.get(region);
     if (!c) {
-      c = new S3Client((await awsClientConfig(t, region)) as import("@aws-sdk/client-s3").S3ClientConfig);
+      c = new S3Client((await awsClientConfig(t, region)) as import('@aws-sdk/client-s3').S3ClientConfig);
       clients.set(region, c);
     }
     return c;
@@ -76,7 +82,7 @@ export async function connectS3Buckets(t: AwsTarget): Promise<S3Buckets> {
   let account: Promise<string> | undefined;
   const accountId = (region: string) => {
     account ??= awsClientConfig(t, region).then(async (cfg) => {
-      const sts = new STSClient(cfg as import("@aws-sdk/client-sts").STSClientConfig);
+      const sts = new STSClient(cfg as import('@aws-sdk/client-sts').STSClientConfig);
       const id = await sts.send(new GetCallerIdentityCommand({}));
       return id.Account ?? '000000000000';
     });
@@ -116,9 +122,12 @@ export async function connectS3Buckets(t: AwsTarget): Promise<S3Buckets> {
       opt(() => s3.send(new GetBucketReplicationCommand({ Bucket: spec.bucket }))),
     ]);
     facts.versioning = v?.Status === 'Enabled';
-    facts.encryption = enc?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm;
+    facts.encryption =
+      enc?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm;
     const p = pab?.PublicAccessBlockConfiguration;
-    facts.publicAccessBlocked = Boolean(p?.BlockPublicAcls && p.BlockPublicPolicy && p.IgnorePublicAcls && p.RestrictPublicBuckets);
+    facts.publicAccessBlocked = Boolean(
+      p?.BlockPublicAcls && p.BlockPublicPolicy && p.IgnorePublicAcls && p.RestrictPublicBuckets,
+    );
     facts.lifecycle = Boolean(lc?.Rules?.some((r) => r.ID === LIFECYCLE_ID));
     const dest = rep?.ReplicationConfiguration?.Rules?.[0]?.Destination?.Bucket;
     facts.replicationTo = dest ? dest.replace(/^arn:aws:s3:::/, '') : undefined;
@@ -153,11 +162,15 @@ export async function connectS3Buckets(t: AwsTarget): Promise<S3Buckets> {
       s3.send(
         new CreateBucketCommand({
           Bucket: B,
-          ...(spec.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: spec.region as never } }),
+          ...(spec.region === 'us-east-1'
+            ? {}
+            : { CreateBucketConfiguration: { LocationConstraint: spec.region as never } }),
         }),
       ),
     );
-    await put('versioning', () => s3.send(new PutBucketVersioningCommand({ Bucket: B, VersioningConfiguration: { Status: 'Enabled' } })));
+    await put('versioning', () =>
+      s3.send(new PutBucketVersioningCommand({ Bucket: B, VersioningConfiguration: { Status: 'Enabled' } })),
+    );
     await put('encryption', () =>
       s3.send(
         new PutBucketEncryptionCommand({
@@ -179,7 +192,12 @@ export async function connectS3Buckets(t: AwsTarget): Promise<S3Buckets> {
       s3.send(
         new PutPublicAccessBlockCommand({
           Bucket: B,
-          PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
         }),
       ),
     );

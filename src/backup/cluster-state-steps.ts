@@ -127,16 +127,16 @@ export function clusterStateRestoreStep(o: {
       const m = await readManifest(await ctx.adapters.s3(loc.region), loc, o.backupId);
       const all = m.k8s?.objects ?? [];
       const skipped: string[] = [];
+      const skipReason = (x: { kind: string }): string | undefined => {
+        if (x.kind !== 'Secret') return undefined;
+        if (m.k8s?.secrets !== 'encrypt') return 'values were omitted at backup time';
+        if (!o.encryptionKey) return `no decryption key (${ctx.config.backup.encryptionKeyEnv})`;
+        return undefined;
+      };
       const objects = all.filter((x) => {
-        if (x.kind !== 'Secret') return true;
-        if (m.k8s?.secrets !== 'encrypt')
-          return (skipped.push(`Secret ${x.namespace}/${x.name}: values were omitted at backup time`), false);
-        if (!o.encryptionKey)
-          return (
-            skipped.push(`Secret ${x.namespace}/${x.name}: no decryption key (${ctx.config.backup.encryptionKeyEnv})`),
-            false
-          );
-        return true;
+        const why = skipReason(x);
+        if (why) skipped.push(`Secret ${x.namespace}/${x.name}: ${why}`);
+        return !why;
       });
       const order = new Map(STATE_KINDS.map((k, i) => [k.kind, i]));
       objects.sort((a, b) => (order.get(a.kind) ?? 99) - (order.get(b.kind) ?? 99));

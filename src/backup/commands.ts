@@ -192,7 +192,7 @@ export async function backupDescribe(cmd: Command, id: string): Promise<void> {
 
 async function deepVerify(env: CommandEnv, loc: Location, m: BackupManifest): Promise<{ ok: boolean; detail: string }> {
   const db = m.database;
-  if (!db || db.kind !== 'postgres')
+  if (db?.kind !== 'postgres')
     return {
       ok: true,
       detail: 'no PostgreSQL dump (RDS snapshots are verified by AWS; scratch-instance restore not implemented)',

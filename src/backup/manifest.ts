@@ -18,7 +18,7 @@ export interface TableCheck {
   /** schema.table */
   table: string;
   rows: number;
-  /** Order-independent checksum of the table's rows (sum of the first 64 bits of md5(row::text)). */
+  /** Order-independent checksum of the table's rows: sum(hashtextextended(row::text, 0)). */
   checksum: string;
 }
 

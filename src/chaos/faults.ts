@@ -242,3 +242,20 @@ export async function markAborted(k: K8s, namespace: string, runIds?: string[]):
   }
   return out;
 }
+
+/**
+ * After cleaning up runs that were killed (SIGKILL), their run lock (Lease `hivectl-lock`) is still
+ * held by a dead holder. Release it when its holder is one of those runs and it stopped renewing.
+ */
+export async function releaseDeadRunLock(k: K8s, namespace: string, runIds: string[], now = Date.now()): Promise<string | undefined> {
+  const ref = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace, name: 'hivectl-lock' };
+  const lease = await readObject(k, ref);
+  const spec = (lease?.spec ?? {}) as { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
+  const holder = spec.holderIdentity ?? '';
+  const run = runIds.find((r) => holder.endsWith(`/${r}`));
+  if (!lease || !run) return undefined;
+  const renewed = spec.renewTime ? Date.parse(spec.renewTime) : 0;
+  if (now - renewed < (spec.leaseDurationSeconds ?? 30) * 1000) return undefined;
+  await deleteObject(k, ref);
+  return holder;
+}

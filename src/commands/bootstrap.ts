@@ -6,7 +6,13 @@ export function register(program: Command): void {
   const bootstrap = program
     .command('bootstrap')
     .description('install or update the Agent Hive stack: server-side apply, rollout wait, prune, revision')
-    .addOption(new Option('--env <env>', 'environment values to use (default: platform.env)').choices(['dev', 'staging', 'prod']))
+    .addOption(
+      new Option('--env <env>', 'environment values to use (default: platform.env)').choices([
+        'dev',
+        'staging',
+        'prod',
+      ]),
+    )
     .option('--render', 'print the rendered manifests (-o yaml|json) and touch no cluster', false)
     .option('--diff', 'print a per-object diff against the cluster and change nothing', false)
     .option('--exit-code', 'with --diff: exit 3 when there are changes (like kubectl diff)', false)

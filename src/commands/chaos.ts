@@ -148,13 +148,16 @@ export function register(program: Command): void {
     .option('--chaos-context <name>', 'kube context of the cluster under test (default: --context)')
     .action(async (opts: { run?: string[]; expired?: boolean; chaosContext?: string }, cmd: Command) => {
       const { loadCommandEnv } = await import('../core/command.js');
-      const { cleanupFaults } = await import('../chaos/faults.js');
+      const { cleanupFaults, releaseDeadRunLock } = await import('../chaos/faults.js');
       const env = await loadCommandEnv(cmd);
       const k = await env.adapters.k8s(opts.chaosContext ?? env.target.context);
       const r = await cleanupFaults(k, env.target.namespace, {
         ...(opts.run ? { runIds: opts.run } : {}),
         ...(opts.expired ? { expiredOnly: true } : {}),
       });
+      // A killed experiment also left its run lock behind: release it once it stopped renewing.
+      const released = r.errors.length ? undefined : await releaseDeadRunLock(k, env.target.namespace, r.runs);
+      if (released) r.reverted.push(`released the run lock held by ${released}`);
       env.io.result(r, () =>
         [`runs: ${r.runs.join(', ') || '(none)'}`, ...r.reverted.map((x) => `  ${x}`), ...r.errors.map((x) => `  ERROR ${x}`)].join('\n') + '\n',
       );

@@ -26,7 +26,10 @@ export function register(program: Command): void {
     .option('--min <n>', 'fewest agents (default: scaling.min)')
     .option('--max <n>', 'most agents; must fit the namespace quota (default: scaling.max)')
     .option('--per-agent <n>', 'queued tasks per agent (default: scaling.perAgent)')
-    .option('--scale-down-window <duration>', 'scale-down stabilization window, e.g. 5m (default: scaling.scaleDownWindow)')
+    .option(
+      '--scale-down-window <duration>',
+      'scale-down stabilization window, e.g. 5m (default: scaling.scaleDownWindow)',
+    )
     .action(async (o: Record<string, string | undefined>, cmd: Command) => {
       const m = await import('../runbooks/scale-cli.js');
       await m.scalePolicy(cmd, o);

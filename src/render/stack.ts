@@ -57,7 +57,9 @@ export function tiersOf<T extends Pick<KubernetesObject, 'kind'>>(objects: T[]):
   const tiers: T[][] = [];
   for (const o of objects) {
     const t = kindTier(o.kind);
-    (tiers[t] ??= []).push(o);
+    const tier = tiers[t] ?? [];
+    tier.push(o);
+    tiers[t] = tier;
   }
   return tiers.filter((t) => t && t.length > 0);
 }

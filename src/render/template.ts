@@ -34,7 +34,8 @@ export function substitute(node: unknown, values: Record<string, unknown>, where
   if (Array.isArray(node)) return node.map((n) => substitute(n, values, where));
   if (typeof node === 'object' && node !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) out[substitute(k, values, where) as string] = substitute(v, values, where);
+    for (const [k, v] of Object.entries(node))
+      out[substitute(k, values, where) as string] = substitute(v, values, where);
     return out;
   }
   return node;

@@ -73,7 +73,11 @@ export interface ValuesOptions {
 export function buildValues(config: HivectlConfig, envValues: Tree, opts: ValuesOptions): Tree {
   const p = config.platform;
   const ev = envValues as {
-    api: Tree & { resources: Resources; autoscaling: { maxFactor: number; cpuUtilization: number; memoryUtilization: number }; pdb: { maxUnavailable: unknown } };
+    api: Tree & {
+      resources: Resources;
+      autoscaling: { maxFactor: number; cpuUtilization: number; memoryUtilization: number };
+      pdb: { maxUnavailable: unknown };
+    };
     agents: Tree & { resources: Resources; pdb: { maxUnavailable: unknown } };
     database: { host: string; port: number; name: string };
     podSecurity: Tree;
@@ -153,7 +157,14 @@ export function buildValues(config: HivectlConfig, envValues: Tree, opts: Values
       // Label values cannot hold ':' and friends.
       queueLabel: config.redis.queueKey.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, ''),
     },
-    db: { secretName: config.database.endpointSecret, host: db.host, port: String(db.port), portNumber: db.port, database, url: dbUrl },
+    db: {
+      secretName: config.database.endpointSecret,
+      host: db.host,
+      port: String(db.port),
+      portNumber: db.port,
+      database,
+      url: dbUrl,
+    },
     caps: { ...(opts.capabilities ?? {}) },
     appSecret: { data: { ...(opts.secrets ?? {}) } },
   };

@@ -28,7 +28,8 @@ export function chaosReport(experiment: string, runId: string, status: string, r
       return { type: a.type, startedAt: a.startedAt, endedAt: a.endedAt, targets: a.targets, detail: a.detail };
     });
   const failedSamples = obs?.samples.filter((s) => s.probes.some((p) => !p.ok)) ?? [];
-  return {
+  // A deep copy: the output serializer shows an object met twice (results + report) as [circular].
+  return structuredClone({
     experiment,
     runId,
     status,
@@ -43,7 +44,7 @@ export function chaosReport(experiment: string, runId: string, status: string, r
     ...(after?.recoveredInMs !== undefined ? { recoveredInMs: after.recoveredInMs } : {}),
     actions,
     ...(results['chaos-rollback'] ? { rollback: results['chaos-rollback'] as RollbackResult } : {}),
-  };
+  });
 }
 
 const probeLine = (p: ProbeResult) => `${p.ok ? 'ok  ' : 'FAIL'} ${p.name}${p.value !== undefined ? ` = ${p.value}` : ''}${p.detail ? ` (${p.detail})` : ''}`;

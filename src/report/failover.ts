@@ -29,7 +29,8 @@ export function failoverReport(direction: string, runId: string, status: string,
     const t = results[id] as Timed;
     return { id, ms: t.ms, startedAt: t.startedAt, endedAt: t.endedAt };
   });
-  return {
+  // A deep copy: the output serializer shows an object met twice (results + report) as [circular].
+  return structuredClone({
     direction,
     runId,
     status,
@@ -40,7 +41,7 @@ export function failoverReport(direction: string, runId: string, status: string,
     steps,
     notFenced: fence?.notFenced ?? [],
     checks: pre?.checks ?? [],
-  };
+  });
 }
 
 const s = (ms: number | null) => (ms === null ? 'unknown' : `${(ms / 1000).toFixed(2)}s`);

@@ -1,5 +1,6 @@
 // The actions behind `hivectl bootstrap` (src/commands/bootstrap.ts): render, diff, run, history, rollback.
 import type { Command } from 'commander';
+import { stringify } from 'yaml';
 import { loadCommandEnv, runRunbookCommand } from '../core/command.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import type { StackEnv } from '../render/types.js';
@@ -47,11 +48,11 @@ export async function bootstrapCommand(cmd: Command, opts: Record<string, unknow
       if (c.stringData?.url) c.stringData.url = maskUrl(c.stringData.url);
       return c;
     });
-    for (const s of r.skipped) env.io.info(`skipped ${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}: ${s.reason}`);
+    for (const s of r.skipped)
+      env.io.info(`skipped ${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}: ${s.reason}`);
     if (env.mode.output === 'json') {
       process.stdout.write(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`);
     } else {
-      const { stringify } = await import('yaml');
       process.stdout.write(objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
     }
     return;
@@ -116,9 +117,25 @@ export async function bootstrapHistory(cmd: Command): Promise<void> {
   env.io.result(revs, () => {
     if (!revs.length) return 'no bootstrap revisions recorded yet\n';
     const rows = [['REVISION', 'APPLIED', 'ENV', 'CHANGES', 'OBJECTS', 'STATUS', 'DESCRIPTION']];
-    for (const r of revs) rows.push([String(r.revision), r.appliedAt, r.env, String(r.changes), String(r.objects), r.status, r.description]);
+    for (const r of revs)
+      rows.push([
+        String(r.revision),
+        r.appliedAt,
+        r.env,
+        String(r.changes),
+        String(r.objects),
+        r.status,
+        r.description,
+      ]);
     const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    return `${rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n')}\n`;
+    return `${rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(w[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n')}\n`;
   });
 }
 
@@ -126,7 +143,8 @@ export async function bootstrapRollback(cmd: Command, opts: { to?: string; force
   let to: number | undefined;
   if (opts.to !== undefined) {
     to = Number(opts.to);
-    if (!Number.isInteger(to) || to < 1) throw new UsageError(`--to ${opts.to}: use a revision number (see \`hivectl bootstrap history\`)`);
+    if (!Number.isInteger(to) || to < 1)
+      throw new UsageError(`--to ${opts.to}: use a revision number (see \`hivectl bootstrap history\`)`);
   }
   await runRunbookCommand(
     cmd,

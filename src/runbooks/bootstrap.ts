@@ -38,7 +38,9 @@ export function readSecretValues(
     try {
       text = readFileSync(i.secretFile, 'utf8');
     } catch (e) {
-      throw new UsageError(`--secret-file ${i.secretFile}: ${(e as Error).message}`, { hint: 'pass a readable file of KEY=VALUE lines (or JSON)' });
+      throw new UsageError(`--secret-file ${i.secretFile}: ${(e as Error).message}`, {
+        hint: 'pass a readable file of KEY=VALUE lines (or JSON)',
+      });
     }
     const trimmed = text.trim();
     if (trimmed.startsWith('{')) {
@@ -48,8 +50,14 @@ export function readSecretValues(
         const l = line.trim();
         if (!l || l.startsWith('#')) continue;
         const eq = l.indexOf('=');
-        if (eq <= 0) throw new UsageError(`--secret-file ${i.secretFile}: a line is not KEY=VALUE`, { hint: 'use KEY=VALUE lines, # for comments' });
-        out[l.slice(0, eq).trim()] = l.slice(eq + 1).trim().replace(/^(['"])(.*)\1$/, '$2');
+        if (eq <= 0)
+          throw new UsageError(`--secret-file ${i.secretFile}: a line is not KEY=VALUE`, {
+            hint: 'use KEY=VALUE lines, # for comments',
+          });
+        out[l.slice(0, eq).trim()] = l
+          .slice(eq + 1)
+          .trim()
+          .replace(/^(['"])(.*)\1$/, '$2');
       }
     }
   }
@@ -60,10 +68,7 @@ export function readSecretValues(
   return out;
 }
 
-function handleFor(
-  source: (ctx: Ctx) => Promise<StackSource>,
-  forceConflicts: boolean,
-): StackHandle {
+function handleFor(source: (ctx: Ctx) => Promise<StackSource>, forceConflicts: boolean): StackHandle {
   const src = memo(source);
   const plan = memo(async (ctx) => {
     const { planObjects } = await import('../steps/k8s/apply-plan.js');
@@ -158,7 +163,8 @@ export const runbooks: RunbookDefinition[] = [
   {
     name: 'bootstrap',
     title: 'Install or update the Agent Hive stack (server-side apply, rollout, prune, revision)',
-    description: 'buckets -> apply (dry-run plan, tiers in parallel) -> wait for rollout (watch) -> prune -> record revision',
+    description:
+      'buckets -> apply (dry-run plan, tiers in parallel) -> wait for rollout (watch) -> prune -> record revision',
     build(inputs: Record<string, unknown>, _env: CommandEnv) {
       const i = inputs as unknown as BootstrapInputs;
       // Rebuilt by `hivectl resume`: secret values are never journalled, so they are read again.

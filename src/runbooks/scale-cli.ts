@@ -14,7 +14,8 @@ function int(v: string | undefined, what: string, min = 0): number | undefined {
 
 export async function scaleAgents(cmd: Command, o: { replicas?: string; pauseAutoscaler: boolean }): Promise<void> {
   const replicas = int(o.replicas, '--replicas');
-  if (replicas === undefined) throw new UsageError('--replicas is required', { hint: 'e.g. hivectl scale agents --replicas 5' });
+  if (replicas === undefined)
+    throw new UsageError('--replicas is required', { hint: 'e.g. hivectl scale agents --replicas 5' });
   await runRunbookCommand(cmd, () => scaleAgentsRunbook({ replicas, pauseAutoscaler: o.pauseAutoscaler }));
 }
 
@@ -37,7 +38,10 @@ export async function scalePolicy(
   });
 }
 
-async function queueDepth(url: string | undefined, key: string): Promise<{ key: string; depth: number | null; error?: string }> {
+async function queueDepth(
+  url: string | undefined,
+  key: string,
+): Promise<{ key: string; depth: number | null; error?: string }> {
   if (!url) return { key, depth: null, error: 'redis.url is not configured' };
   const { connectRedis } = await import('../adapters/redis.js');
   try {
@@ -58,7 +62,10 @@ export async function scaleStatus(cmd: Command): Promise<void> {
   const { readAgents, statusOf, agentsTarget } = await import('../steps/k8s/scale.js');
   const t = agentsTarget({ config: env.config } as Parameters<typeof agentsTarget>[0]);
   const raw = await rawKube(await env.adapters.k8s());
-  const [st, queue] = await Promise.all([readAgents(raw, t), queueDepth(env.config.redis.url, env.config.redis.queueKey)]);
+  const [st, queue] = await Promise.all([
+    readAgents(raw, t),
+    queueDepth(env.config.redis.url, env.config.redis.queueKey),
+  ]);
   const s = statusOf(st, t, queue);
   env.io.result(s, () => {
     const a = s.autoscaler;
@@ -69,7 +76,9 @@ export async function scaleStatus(cmd: Command): Promise<void> {
       a
         ? `autoscaler ${a.kind} ${a.name}: ${a.min}..${a.max}, ${a.perAgent ?? '?'} per agent${a.paused ? ', PAUSED' : ''}`
         : 'autoscaler none',
-      ...(a?.conditions ?? []).map((c) => `           ${c.type}=${c.status} ${c.reason ?? ''}${c.message ? `: ${c.message}` : ''}`),
+      ...(a?.conditions ?? []).map(
+        (c) => `           ${c.type}=${c.status} ${c.reason ?? ''}${c.message ? `: ${c.message}` : ''}`,
+      ),
     ];
     return `${lines.join('\n')}\n`;
   });
@@ -89,12 +98,19 @@ export async function scaleAuto(cmd: Command, o: { once: boolean; watch: boolean
   const key = env.config.redis.queueKey;
   const pass = async () => {
     const q = await queueDepth(env.config.redis.url, key);
-    if (q.depth === null) throw new UsageError(`cannot read the queue depth: ${q.error}`, { hint: 'set redis.url in hivectl.yaml (or REDIS_URL)' });
+    if (q.depth === null)
+      throw new UsageError(`cannot read the queue depth: ${q.error}`, {
+        hint: 'set redis.url in hivectl.yaml (or REDIS_URL)',
+      });
     return autoscaleOnce(raw, t, { depth: q.depth, fallback, windowMs, dryRun: env.mode.dryRun });
   };
   if (o.once) {
     const d = await pass();
-    env.io.result(d, () => `queue ${d.depth} -> recommended ${d.recommended}; ${d.reason}${d.scaled ? ` (scaled ${d.current} -> ${d.replicas})` : ''}\n`);
+    env.io.result(
+      d,
+      () =>
+        `queue ${d.depth} -> recommended ${d.recommended}; ${d.reason}${d.scaled ? ` (scaled ${d.current} -> ${d.replicas})` : ''}\n`,
+    );
     return;
   }
   // --watch: a control loop until Ctrl-C; each decision is one line (NDJSON with -o json).
@@ -106,16 +122,23 @@ export async function scaleAuto(cmd: Command, o: { once: boolean; watch: boolean
     try {
       const d = await pass();
       if (env.mode.output === 'json') process.stdout.write(`${JSON.stringify(d)}\n`);
-      else env.io.info(`queue ${d.depth} -> ${d.recommended}; ${d.reason}${d.scaled ? ` (scaled ${d.current} -> ${d.replicas})` : ''}`);
+      else
+        env.io.info(
+          `queue ${d.depth} -> ${d.recommended}; ${d.reason}${d.scaled ? ` (scaled ${d.current} -> ${d.replicas})` : ''}`,
+        );
     } catch (e) {
       env.io.warn(`scale auto: ${(e as Error).message}`);
     }
     await new Promise<void>((r) => {
       const timer = setTimeout(r, intervalMs);
-      ctl.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        r();
-      }, { once: true });
+      ctl.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          r();
+        },
+        { once: true },
+      );
     });
   }
 }

@@ -20,7 +20,13 @@ export function scaleAgentsRunbook(i: ScaleAgentsInputs): Runbook {
 }
 
 export function scaleResumeRunbook(): Runbook {
-  return { name: 'scale-resume', title: 'Resume the agents autoscaler', inputs: {}, mutating: true, items: [resumeStep()] };
+  return {
+    name: 'scale-resume',
+    title: 'Resume the agents autoscaler',
+    inputs: {},
+    mutating: true,
+    items: [resumeStep()],
+  };
 }
 
 export function scalePolicyRunbook(i: PolicyInput): Runbook {
@@ -37,7 +43,8 @@ export const runbooks: RunbookDefinition[] = [
   {
     name: 'scale-agents',
     title: 'Scale the agent workers by hand',
-    description: 'refuse if an autoscaler owns them (or pause it) -> deletion costs (idle first) -> scale subresource -> wait',
+    description:
+      'refuse if an autoscaler owns them (or pause it) -> deletion costs (idle first) -> scale subresource -> wait',
     build: (inputs) => scaleAgentsRunbook(inputs as unknown as ScaleAgentsInputs),
     example: { replicas: 3, pauseAutoscaler: false },
   },

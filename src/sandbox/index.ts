@@ -332,16 +332,7 @@ function kwokctlConfig(l: Layout): string {
   ].join('\n');
 }
 
-// `create` runs one at a time: both clusters merge into the same kubeconfig file.
-let createQueue: Promise<unknown> = Promise.resolve();
-
-function createCluster(l: Layout, name: string, progress: Progress): Promise<void> {
-  const next = createQueue.then(() => createClusterNow(l, name, progress));
-  createQueue = next.catch(() => {});
-  return next;
-}
-
-async function createClusterNow(l: Layout, name: string, progress: Progress) {
+async function createCluster(l: Layout, name: string, progress: Progress) {
   progress(`creating KWOK cluster ${name} (kube-apiserver, etcd, controller-manager, scheduler, kwok-controller)`);
   writeFileSync(l.kwokctlConfig, kwokctlConfig(l));
   const bin = (d: string, n: string) => join(d, n);
@@ -574,10 +565,15 @@ async function up(l: Layout, opts: SandboxOptions, onProgress: Progress): Promis
     await ensurePostgres(l, s, onProgress);
   })();
   const clusters = (async () => {
-    await Promise.all([
-      ensureCluster(l, CLUSTERS.primary, REGIONS.primary, s.nodes, onProgress),
-      ensureCluster(l, CLUSTERS.dr, REGIONS.dr, s.nodes, onProgress),
-    ]);
+    const primary = () => ensureCluster(l, CLUSTERS.primary, REGIONS.primary, s.nodes, onProgress);
+    const dr = () => ensureCluster(l, CLUSTERS.dr, REGIONS.dr, s.nodes, onProgress);
+    // kwokctl create rewrites the shared kubeconfig, which the other cluster's kubectl calls read:
+    // create one after the other; (re)start both at once.
+    const creating = Object.values(CLUSTERS).some((c) => !existsSync(join(clusterDir(l, c), 'kwok.yaml')));
+    if (creating) {
+      await primary();
+      await dr();
+    } else await Promise.all([primary(), dr()]);
     await kubectlRun(l, contextOf(CLUSTERS.primary), ['config', 'use-context', contextOf(CLUSTERS.primary)]);
     await writeLimitedKubeconfig(l);
   })();

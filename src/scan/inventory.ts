@@ -102,6 +102,8 @@ export function buildK8sInventory(objects: KObject[], mode: 'live' | 'manifests'
       }
       continue;
     }
+    // Already being deleted (terminating pods, namespaces on their way out): not the cluster's posture.
+    if (o.metadata?.deletionTimestamp) continue;
     if (o.metadata?.namespace) mentioned.add(o.metadata.namespace);
     switch (kind) {
       case 'Namespace':

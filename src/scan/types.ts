@@ -76,6 +76,7 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: { kind?: string; name?: string; controller?: boolean }[];
+  deletionTimestamp?: string;
 }
 
 export interface KObject {

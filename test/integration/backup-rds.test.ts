@@ -6,14 +6,20 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CreateDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateDBInstanceCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
 
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 const rds = (region: string) => new RDSClient({ region, endpoint: sandbox().endpointUrl, credentials: creds });
-const s3 = (region: string) => new S3Client({ region, endpoint: sandbox().endpointUrl, forcePathStyle: true, credentials: creds });
+const s3 = (region: string) =>
+  new S3Client({ region, endpoint: sandbox().endpointUrl, forcePathStyle: true, credentials: creds });
 
 const sys = uniqueName('bkr-sys');
 const api = uniqueName('bkr-api');
@@ -36,7 +42,9 @@ beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'bkr-cwd-'));
   journal = mkdtempSync(join(tmpdir(), 'bkr-journal-'));
   await s3('us-east-1').send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3('us-west-2').send(new CreateBucketCommand({ Bucket: drBucket, CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }));
+  await s3('us-west-2').send(
+    new CreateBucketCommand({ Bucket: drBucket, CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }),
+  );
   await rds('us-east-1').send(
     new CreateDBInstanceCommand({
       DBInstanceIdentifier: instance,
@@ -49,7 +57,16 @@ beforeAll(async () => {
   );
   await k(['create', 'namespace', sys]);
   await k(['create', 'namespace', api]);
-  await k(['create', 'secret', 'generic', 'hive-db', '-n', api, '--from-literal=host=old.example', '--from-literal=port=5432']);
+  await k([
+    'create',
+    'secret',
+    'generic',
+    'hive-db',
+    '-n',
+    api,
+    '--from-literal=host=old.example',
+    '--from-literal=port=5432',
+  ]);
   writeFileSync(
     join(cwd, 'hivectl.yaml'),
     [
@@ -96,18 +113,29 @@ describe('backup and restore with RDS (moto, two regions)', () => {
     for (const region of ['us-east-1', 'us-west-2']) {
       const o = await rds(region).send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snap }));
       expect(o.DBSnapshots?.[0]?.Status).toBe('available');
-      expect(o.DBSnapshots?.[0]?.TagList).toEqual(expect.arrayContaining([{ Key: 'hivectl.dev/backup-id', Value: id }]));
+      expect(o.DBSnapshots?.[0]?.TagList).toEqual(
+        expect.arrayContaining([{ Key: 'hivectl.dev/backup-id', Value: id }]),
+      );
     }
     const d = await cli(['backup', 'describe', id, '-o', 'json']);
     expect(d.code, d.stderr).toBe(0);
-    expect(JSON.parse(d.stdout).database).toMatchObject({ kind: 'rds', sourceId: instance, snapshotId: snap, drSnapshotId: snap, drRegion: 'us-west-2' });
+    expect(JSON.parse(d.stdout).database).toMatchObject({
+      kind: 'rds',
+      sourceId: instance,
+      snapshotId: snap,
+      drSnapshotId: snap,
+      drRegion: 'us-west-2',
+    });
   });
 
   it('restores into a new instance from the primary snapshot and repoints the endpoint Secret', async () => {
     const target = uniqueName('bkr-restored');
     const r = await cli(['restore', id, '--new-instance', target, '-y']);
     expect(r.code, r.stderr).toBe(0);
-    const host = Buffer.from(await k(['get', 'secret', 'hive-db', '-n', api, '-o', 'jsonpath={.data.host}']), 'base64').toString();
+    const host = Buffer.from(
+      await k(['get', 'secret', 'hive-db', '-n', api, '-o', 'jsonpath={.data.host}']),
+      'base64',
+    ).toString();
     expect(host).toBe(await endpointOf('us-east-1', target));
   });
 

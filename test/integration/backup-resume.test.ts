@@ -10,7 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, psql, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
 
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
-const s3 = (region: string) => new S3Client({ region, endpoint: sandbox().endpointUrl, forcePathStyle: true, credentials: creds });
+const s3 = (region: string) =>
+  new S3Client({ region, endpoint: sandbox().endpointUrl, forcePathStyle: true, credentials: creds });
 const bucket = uniqueName('bks-primary');
 const drBucket = uniqueName('bks-dr');
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,23 +40,42 @@ beforeAll(async () => {
     db,
   );
   await s3('us-east-1').send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3('us-west-2').send(new CreateBucketCommand({ Bucket: drBucket, CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }));
+  await s3('us-west-2').send(
+    new CreateBucketCommand({ Bucket: drBucket, CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }),
+  );
   writeFileSync(
     join(cwd, 'hivectl.yaml'),
-    ['aws:', `  region: ${s.region}`, `  drRegion: ${s.drRegion}`, `  endpointUrl: ${s.endpointUrl}`, 'backup:', `  bucket: ${bucket}`, `  drBucket: ${drBucket}`, 'database:', `  url: ${db}`, ''].join('\n'),
+    [
+      'aws:',
+      `  region: ${s.region}`,
+      `  drRegion: ${s.drRegion}`,
+      `  endpointUrl: ${s.endpointUrl}`,
+      'backup:',
+      `  bucket: ${bucket}`,
+      `  drBucket: ${drBucket}`,
+      'database:',
+      `  url: ${db}`,
+      '',
+    ].join('\n'),
   );
 });
 
 describe('backup interrupted by SIGKILL', () => {
   it('leaves no usable backup, and `hivectl resume` completes it', async () => {
-    const child = spawn(process.execPath, [join(repo, 'bin', 'hivectl.js'), 'backup', 'create', '--components', 'db', '--journal-dir', journal], {
-      cwd,
-      env: { ...process.env, ...sandbox().env, NO_COLOR: '1' },
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [join(repo, 'bin', 'hivectl.js'), 'backup', 'create', '--components', 'db', '--journal-dir', journal],
+      {
+        cwd,
+        env: { ...process.env, ...sandbox().env, NO_COLOR: '1' },
+        stdio: 'ignore',
+      },
+    );
     const exited = new Promise<number | null>((r) => child.on('exit', (_c, sig) => r(sig === 'SIGKILL' ? 137 : _c)));
     const file = await until('journal', () => readdirSync(journal).find((f) => f.endsWith('.ndjson')));
-    await until('db-dump apply-start', () => (readFileSync(join(journal, file), 'utf8').includes('"type":"apply-start","ts"') ? true : undefined));
+    await until('db-dump apply-start', () =>
+      readFileSync(join(journal, file), 'utf8').includes('"type":"apply-start","ts"') ? true : undefined,
+    );
     // Kill while the multipart upload is in flight.
     await until('multipart upload in progress', async () => {
       const u = await s3('us-east-1').send(new ListMultipartUploadsCommand({ Bucket: bucket }));
@@ -72,7 +92,11 @@ describe('backup interrupted by SIGKILL', () => {
 
     const resumed = await runCli(['resume', runId, '--journal-dir', journal, '-y'], { cwd });
     expect(resumed.code, resumed.stderr).toBe(0);
-    const after = JSON.parse((await runCli(['backup', 'list', '-o', 'json'], { cwd })).stdout) as { id: string; verified: boolean; regions: string[] }[];
+    const after = JSON.parse((await runCli(['backup', 'list', '-o', 'json'], { cwd })).stdout) as {
+      id: string;
+      verified: boolean;
+      regions: string[];
+    }[];
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ verified: true, regions: ['us-east-1', 'us-west-2'] });
     const id = after[0]!.id;

@@ -23,7 +23,8 @@ let ws = '';
 let journal = '';
 
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
-const s3 = (region: string) => new S3Client({ region, endpoint: sandbox().endpointUrl, forcePathStyle: true, credentials: creds });
+const s3 = (region: string) =>
+  new S3Client({ region, endpoint: sandbox().endpointUrl, forcePathStyle: true, credentials: creds });
 
 async function k(args: string[], input?: string): Promise<string> {
   const r = await kubectl(args, input === undefined ? {} : { input });
@@ -75,7 +76,10 @@ beforeAll(async () => {
   mkdirSync(join(ws, 'src', 'deep'), { recursive: true });
   writeFileSync(join(ws, 'README.md'), '# agent workspace\n');
   writeFileSync(join(ws, 'src', 'main.py'), 'print("hi")\n');
-  writeFileSync(join(ws, 'src', 'deep', 'blob.bin'), Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7) % 251)));
+  writeFileSync(
+    join(ws, 'src', 'deep', 'blob.bin'),
+    Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7) % 251)),
+  );
 
   dbUrl = await createDatabase(uniqueName('bk_db').replace(/-/g, '_'));
   await psql(
@@ -87,14 +91,20 @@ beforeAll(async () => {
   );
 
   await s3('us-east-1').send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3('us-west-2').send(new CreateBucketCommand({ Bucket: drBucket, CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }));
+  await s3('us-west-2').send(
+    new CreateBucketCommand({ Bucket: drBucket, CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }),
+  );
 
   for (const ns of [sys, api, agents]) await k(['create', 'namespace', ns]);
   const dep = (ns: string, name: string, app: string, n: number) => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace: ns },
-    spec: { replicas: n, selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: { containers: [{ name: app, image: app }] } } },
+    spec: {
+      replicas: n,
+      selector: { matchLabels: { app } },
+      template: { metadata: { labels: { app } }, spec: { containers: [{ name: app, image: app }] } },
+    },
   });
   await k(['apply', '-f', '-'], JSON.stringify(dep(api, 'hive-api', 'api', 2)));
   await k(['apply', '-f', '-'], JSON.stringify(dep(agents, 'agent-worker', 'agent', 2)));
@@ -143,15 +153,32 @@ describe('backup and restore', () => {
     expect(id).toMatch(/^\d{8}T\d{6}Z-[a-z0-9]{4}$/);
     const list = await cli(['backup', 'list', '-o', 'json']);
     expect(list.code, list.stderr).toBe(0);
-    const rows = JSON.parse(list.stdout) as { id: string; verified: boolean; regions: string[]; components: string[] }[];
-    expect(rows.find((r) => r.id === id)).toMatchObject({ verified: true, regions: ['us-east-1', 'us-west-2'], components: ['db', 'workspaces', 'k8s'] });
+    const rows = JSON.parse(list.stdout) as {
+      id: string;
+      verified: boolean;
+      regions: string[];
+      components: string[];
+    }[];
+    expect(rows.find((r) => r.id === id)).toMatchObject({
+      verified: true,
+      regions: ['us-east-1', 'us-west-2'],
+      components: ['db', 'workspaces', 'k8s'],
+    });
 
     const manifest = JSON.parse((await getObject(bucket, `hivectl/${id}/manifest.json`)).toString());
     expect(manifest.objects.map((o: { key: string }) => o.key)).toEqual(
-      expect.arrayContaining(['db.dump', `workspaces/${agents}/${(await k(['get', 'pods', '-n', agents, '-o', 'jsonpath={.items[0].metadata.name}']))}.tar`, `k8s/Secret/${api}/hive-db.yaml`, `k8s/Deployment/${agents}/agent-worker.yaml`]),
+      expect.arrayContaining([
+        'db.dump',
+        `workspaces/${agents}/${await k(['get', 'pods', '-n', agents, '-o', 'jsonpath={.items[0].metadata.name}'])}.tar`,
+        `k8s/Secret/${api}/hive-db.yaml`,
+        `k8s/Deployment/${agents}/agent-worker.yaml`,
+      ]),
     );
     expect(manifest.database.tables).toEqual(
-      expect.arrayContaining([expect.objectContaining({ table: 'public.tasks', rows: 5000 }), expect.objectContaining({ table: 'public.agents', rows: 3 })]),
+      expect.arrayContaining([
+        expect.objectContaining({ table: 'public.tasks', rows: 5000 }),
+        expect.objectContaining({ table: 'public.agents', rows: 3 }),
+      ]),
     );
     const secretYaml = (await getObject(bucket, `hivectl/${id}/k8s/Secret/${api}/hive-db.yaml`)).toString();
     expect(secretYaml).toContain('hivectl-enc:v1:');
@@ -177,11 +204,25 @@ describe('backup and restore', () => {
     const rowsBefore = await psql(ROWS, dbUrl);
     const filesBefore = fileHashes(ws);
 
-    await psql('DELETE FROM tasks WHERE id % 2 = 0; UPDATE agents SET note = $$changed$$; CREATE TABLE junk (x int);', dbUrl);
+    await psql(
+      'DELETE FROM tasks WHERE id % 2 = 0; UPDATE agents SET note = $$changed$$; CREATE TABLE junk (x int);',
+      dbUrl,
+    );
     rmSync(join(ws, 'src'), { recursive: true });
     writeFileSync(join(ws, 'stray.txt'), 'not in the backup');
     await k(['delete', 'configmap', 'app-config', '-n', api]);
-    await k(['create', 'secret', 'generic', 'hive-db', '-n', api, '--from-literal=password=pw-changed', '--dry-run=client', '-o', 'yaml']).then((y) => k(['apply', '-f', '-'], y));
+    await k([
+      'create',
+      'secret',
+      'generic',
+      'hive-db',
+      '-n',
+      api,
+      '--from-literal=password=pw-changed',
+      '--dry-run=client',
+      '-o',
+      'yaml',
+    ]).then((y) => k(['apply', '-f', '-'], y));
 
     const plan = await cli(['restore', id, '--force', '--dry-run']);
     expect(plan.code, plan.stderr).toBe(0);

@@ -54,7 +54,11 @@ describe('bootstrap --env prod', () => {
       const d = await getJson(['-n', n, 'get', 'deployment', name]);
       expect(d.status.readyReplicas).toBe(d.spec.replicas);
       expect(d.status.updatedReplicas).toBe(d.spec.replicas);
-      expect(d.metadata.managedFields.some((m: { manager: string; operation: string }) => m.manager === 'hivectl' && m.operation === 'Apply')).toBe(true);
+      expect(
+        d.metadata.managedFields.some(
+          (m: { manager: string; operation: string }) => m.manager === 'hivectl' && m.operation === 'Apply',
+        ),
+      ).toBe(true);
     }
   });
 
@@ -62,7 +66,13 @@ describe('bootstrap --env prod', () => {
     const api = await getJson(['-n', ns.api, 'get', 'networkpolicy']);
     const agents = await getJson(['-n', ns.agents, 'get', 'networkpolicy']);
     const names = (l: { items: { metadata: { name: string } }[] }) => l.items.map((i) => i.metadata.name).sort();
-    expect(names(api)).toEqual(['allow-datastores', 'allow-dns', 'allow-metrics-scrape', 'api-from-ingress', 'default-deny']);
+    expect(names(api)).toEqual([
+      'allow-datastores',
+      'allow-dns',
+      'allow-metrics-scrape',
+      'api-from-ingress',
+      'default-deny',
+    ]);
     expect(names(agents)).toEqual(['allow-datastores', 'allow-dns', 'allow-metrics-scrape', 'default-deny']);
   });
 
@@ -113,7 +123,12 @@ describe('bootstrap --env prod', () => {
   });
 
   it('exits 1 naming object, field and manager when another manager owns a field; --force-conflicts takes it', async () => {
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hive-config', namespace: ns.api }, data: { LOG_LEVEL: 'debug' } };
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'hive-config', namespace: ns.api },
+      data: { LOG_LEVEL: 'debug' },
+    };
     const a = await kubectl(['apply', '--server-side', '--field-manager=other-tool', '--force-conflicts', '-f', '-'], {
       input: JSON.stringify(cm),
     });
@@ -133,7 +148,10 @@ describe('bootstrap --env prod', () => {
   });
 
   it('rolls back to the previous revision when the rollout times out', async () => {
-    const before = JSON.parse((await cli(['bootstrap', 'history', '-o', 'json'])).stdout) as { revision: number; status: string }[];
+    const before = JSON.parse((await cli(['bootstrap', 'history', '-o', 'json'])).stdout) as {
+      revision: number;
+      status: string;
+    }[];
     // KWOK never pulls images, so a broken image cannot fail here. What the test does instead is real
     // scheduler behaviour with the same effect: the new pods request more CPU than any node has
     // (nodes: 32 CPU), stay Pending (FailedScheduling: Insufficient cpu), and the rollout never completes.
@@ -169,14 +187,24 @@ describe('bootstrap --env prod', () => {
       'app.kubernetes.io/instance': ns.api,
     };
     // What an older template version left behind, and an object of another stack instance.
-    const dropped = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'legacy-flags', namespace: ns.api, labels }, data: { a: '1' } };
+    const dropped = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'legacy-flags', namespace: ns.api, labels },
+      data: { a: '1' },
+    };
     const foreign = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'other-instance', namespace: ns.api, labels: { ...labels, 'app.kubernetes.io/instance': 'someone-else' } },
+      metadata: {
+        name: 'other-instance',
+        namespace: ns.api,
+        labels: { ...labels, 'app.kubernetes.io/instance': 'someone-else' },
+      },
       data: { a: '1' },
     };
-    for (const o of [dropped, foreign]) expect((await kubectl(['apply', '-f', '-'], { input: JSON.stringify(o) })).code).toBe(0);
+    for (const o of [dropped, foreign])
+      expect((await kubectl(['apply', '-f', '-'], { input: JSON.stringify(o) })).code).toBe(0);
 
     const d = await cli(['bootstrap', '--env', 'prod', '--diff', '--exit-code']);
     expect(d.code).toBe(3);
@@ -191,7 +219,11 @@ describe('bootstrap --env prod', () => {
   });
 
   it('keeps a history and rolls back to a chosen revision', async () => {
-    const h = JSON.parse((await cli(['bootstrap', 'history', '-o', 'json'])).stdout) as { revision: number; env: string; status: string }[];
+    const h = JSON.parse((await cli(['bootstrap', 'history', '-o', 'json'])).stdout) as {
+      revision: number;
+      env: string;
+      status: string;
+    }[];
     expect(h.length).toBeGreaterThanOrEqual(2);
     expect(h.every((x) => x.env === 'prod' && x.status === 'deployed')).toBe(true);
     // Revision secrets hold no Secret values.
@@ -200,7 +232,10 @@ describe('bootstrap --env prod', () => {
 
     const r = await cli(['bootstrap', 'rollback', '--to', '1', '-y']);
     expect(r.code, r.stderr).toBe(0);
-    const h2 = JSON.parse((await cli(['bootstrap', 'history', '-o', 'json'])).stdout) as { revision: number; description: string }[];
+    const h2 = JSON.parse((await cli(['bootstrap', 'history', '-o', 'json'])).stdout) as {
+      revision: number;
+      description: string;
+    }[];
     expect(h2.at(-1)?.description).toBe('rollback to 1');
     expect((await cli(['bootstrap', 'rollback', '--to', '99', '-y'])).code).toBe(2);
   });

@@ -12,7 +12,9 @@ describe('backup ids', () => {
     expect(a).toBe('20261127T010203Z-abcd');
     expect(isBackupId(a)).toBe(true);
     expect(backupIdTime(a).toISOString()).toBe('2026-11-27T01:02:03.000Z');
-    const ids = ['2026-12-01T00:00:00Z', '2026-11-27T23:59:59Z', '2027-01-01T00:00:00Z'].map((t) => newBackupId(new Date(t)));
+    const ids = ['2026-12-01T00:00:00Z', '2026-11-27T23:59:59Z', '2027-01-01T00:00:00Z'].map((t) =>
+      newBackupId(new Date(t)),
+    );
     expect([...ids].sort()).toEqual([ids[1], ids[0], ids[2]]);
     expect(isBackupId('20261127T010203Z')).toBe(false);
     expect(isBackupId('../20261127T010203Z-abcd')).toBe(false);
@@ -34,7 +36,13 @@ describe('secret encryption', () => {
   });
 
   it('protectSecret omits or encrypts every value, revealSecret restores encrypted ones only', () => {
-    const s = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'api' }, data: { password: Buffer.from('pw-123').toString('base64') }, stringData: { user: 'hive' } };
+    const s = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db', namespace: 'api' },
+      data: { password: Buffer.from('pw-123').toString('base64') },
+      stringData: { user: 'hive' },
+    };
     const omitted = protectSecret(s, 'omit');
     expect(omitted.data).toEqual({ password: '', user: '' });
     expect(JSON.stringify(omitted)).not.toContain(Buffer.from('pw-123').toString('base64'));
@@ -51,15 +59,30 @@ describe('secret encryption', () => {
 describe('cluster state cleaning', () => {
   it('strips server-owned fields and allocated Service IPs', () => {
     const o = stripServerFields('Service', 'v1', {
-      metadata: { name: 's', namespace: 'n', uid: 'u', resourceVersion: '5', managedFields: [], creationTimestamp: 'x', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } },
+      metadata: {
+        name: 's',
+        namespace: 'n',
+        uid: 'u',
+        resourceVersion: '5',
+        managedFields: [],
+        creationTimestamp: 'x',
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+      },
       spec: { clusterIP: '10.0.0.1', clusterIPs: ['10.0.0.1'], ports: [{ port: 80, nodePort: 30000 }] },
       status: { loadBalancer: {} },
     });
-    expect(o).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'n' }, spec: { ports: [{ port: 80 }] } });
+    expect(o).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 's', namespace: 'n' },
+      spec: { ports: [{ port: 80 }] },
+    });
   });
   it('skips objects the cluster makes itself', () => {
     expect(isSystemObject('ConfigMap', { metadata: { name: 'kube-root-ca.crt' } })).toBe(true);
-    expect(isSystemObject('Secret', { type: 'kubernetes.io/service-account-token', metadata: { name: 'x' } })).toBe(true);
+    expect(isSystemObject('Secret', { type: 'kubernetes.io/service-account-token', metadata: { name: 'x' } })).toBe(
+      true,
+    );
     expect(isSystemObject('ConfigMap', { metadata: { name: 'app' } })).toBe(false);
   });
 });
@@ -81,10 +104,12 @@ describe('manifest', () => {
       { table: 'public.b', rows: 1, checksum: '5' },
       { table: 'public.c', rows: 1, checksum: '5' },
     ];
-    expect(compareChecks(exp, [{ table: 'public.a', rows: 2, checksum: '10' }, { table: 'public.b', rows: 1, checksum: '6' }])).toEqual([
-      'public.b: row checksum differs',
-      'public.c: missing',
-    ]);
+    expect(
+      compareChecks(exp, [
+        { table: 'public.a', rows: 2, checksum: '10' },
+        { table: 'public.b', rows: 1, checksum: '6' },
+      ]),
+    ).toEqual(['public.b: row checksum differs', 'public.c: missing']);
   });
 });
 

@@ -1,15 +1,15 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/core/config-schema.js';
+import { parseCpuMillis, parseMemoryBytes } from '../../src/render/quantity.js';
 import { kindTier, renderStack, renderStackDetailed, tiersOf } from '../../src/render/stack.js';
 import { substitute } from '../../src/render/template.js';
 import type { KubernetesObject } from '../../src/render/types.js';
-import { parseCpuMillis, parseMemoryBytes } from '../../src/render/quantity.js';
 import { readSecretValues } from '../../src/runbooks/bootstrap.js';
 import { parseConflicts, redactSecret, sameObject, unifiedDiff } from '../../src/steps/k8s/object-diff.js';
-import { stripSecretValues, decodeObjects, encodeObjects } from '../../src/steps/k8s/revisions.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { decodeObjects, encodeObjects, stripSecretValues } from '../../src/steps/k8s/revisions.js';
 
 const config = (over: Record<string, unknown> = {}) =>
   configSchema.parse({ platform: { namespaces: { api: 'u-api', agents: 'u-agents' } }, ...over });
@@ -25,7 +25,8 @@ describe('renderStack', () => {
       expect(o.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('hivectl');
       expect(o.metadata.labels?.['app.kubernetes.io/part-of']).toBe('agent-hive');
       expect(o.metadata.labels?.['app.kubernetes.io/instance']).toBe('u-api');
-      if (o.kind !== 'Namespace' && o.kind !== 'PriorityClass') expect(['u-api', 'u-agents']).toContain(o.metadata.namespace);
+      if (o.kind !== 'Namespace' && o.kind !== 'PriorityClass')
+        expect(['u-api', 'u-agents']).toContain(o.metadata.namespace);
     }
     expect(find(objs, 'Namespace').map((n) => n.metadata.name)).toEqual(['u-api', 'u-agents']);
   });
@@ -42,10 +43,17 @@ describe('renderStack', () => {
   });
 
   it('renders the database endpoint Secret in both namespaces with host, port, database, url', async () => {
-    const objs = await renderStack(config({ database: { url: 'postgres://hive:pw@db.example:6543/hivedb' } }), { env: 'prod' });
+    const objs = await renderStack(config({ database: { url: 'postgres://hive:pw@db.example:6543/hivedb' } }), {
+      env: 'prod',
+    });
     const secrets = find(objs, 'Secret', undefined, 'hive-db');
     expect(secrets.map((s) => s.metadata.namespace).sort()).toEqual(['u-agents', 'u-api']);
-    expect(secrets[0]?.stringData).toEqual({ host: 'db.example', port: '6543', database: 'hivedb', url: 'postgres://hive:pw@db.example:6543/hivedb' });
+    expect(secrets[0]?.stringData).toEqual({
+      host: 'db.example',
+      port: '6543',
+      database: 'hivedb',
+      url: 'postgres://hive:pw@db.example:6543/hivedb',
+    });
   });
 
   it('hardens the workloads: restricted security context, probes, Guaranteed QoS for the API', async () => {
@@ -53,7 +61,13 @@ describe('renderStack', () => {
     for (const d of find(objs, 'Deployment')) {
       const pod = (d.spec as { template: { spec: Record<string, unknown> } }).template.spec as {
         securityContext: { runAsNonRoot: boolean; seccompProfile: { type: string } };
-        containers: { securityContext: Record<string, unknown>; readinessProbe: unknown; livenessProbe: unknown; startupProbe: unknown; resources: { requests: unknown; limits: unknown } }[];
+        containers: {
+          securityContext: Record<string, unknown>;
+          readinessProbe: unknown;
+          livenessProbe: unknown;
+          startupProbe: unknown;
+          resources: { requests: unknown; limits: unknown };
+        }[];
         topologySpreadConstraints: unknown[];
         priorityClassName: string;
       };
@@ -62,10 +76,15 @@ describe('renderStack', () => {
       expect(pod.topologySpreadConstraints.length).toBeGreaterThan(0);
       expect(pod.priorityClassName).toMatch(/-priority$/);
       for (const c of pod.containers) {
-        expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+        expect(c.securityContext).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
         expect(c.readinessProbe && c.livenessProbe && c.startupProbe).toBeTruthy();
       }
-      if (d.metadata.name === 'hive-api') expect(pod.containers[0]?.resources.requests).toEqual(pod.containers[0]?.resources.limits);
+      if (d.metadata.name === 'hive-api')
+        expect(pod.containers[0]?.resources.requests).toEqual(pod.containers[0]?.resources.limits);
     }
   });
 
@@ -86,7 +105,9 @@ describe('renderStack', () => {
     expect(objs[0]?.kind).toBe('Namespace');
     const t = tiersOf(objs);
     expect(t.at(-1)?.map((o) => o.kind)).toContain('HorizontalPodAutoscaler');
-    expect(t.findIndex((g) => g.some((o) => o.kind === 'PriorityClass'))).toBeLessThan(t.findIndex((g) => g.some((o) => o.kind === 'Deployment')));
+    expect(t.findIndex((g) => g.some((o) => o.kind === 'PriorityClass'))).toBeLessThan(
+      t.findIndex((g) => g.some((o) => o.kind === 'Deployment')),
+    );
   });
 
   it('renders optional CRD kinds only when the cluster serves them, and says why otherwise', () => {
@@ -96,7 +117,12 @@ describe('renderStack', () => {
     expect(none.skipped.find((s) => s.kind === 'ServiceMonitor')?.reason).toMatch(/servicemonitors/);
     const all = renderStackDetailed(config(), {
       env: 'prod',
-      capabilities: { externalSecrets: 'external-secrets.io/v1', certManager: 'cert-manager.io/v1', serviceMonitor: 'monitoring.coreos.com/v1', keda: 'keda.sh/v1alpha1' },
+      capabilities: {
+        externalSecrets: 'external-secrets.io/v1',
+        certManager: 'cert-manager.io/v1',
+        serviceMonitor: 'monitoring.coreos.com/v1',
+        keda: 'keda.sh/v1alpha1',
+      },
       secrets: { API_KEY: 'x' },
     });
     expect(find(all.objects, 'ExternalSecret')).toHaveLength(2);
@@ -117,7 +143,11 @@ describe('renderStack', () => {
 describe('templates', () => {
   it('keeps types for whole placeholders and interpolates inside strings', () => {
     const v = { a: { n: 3, list: [1, 2] }, s: 'x' };
-    expect(substitute({ n: '{{ a.n }}', l: '{{ a.list }}', t: 'pre-{{ s }}-{{ a.n }}' }, v, 't')).toEqual({ n: 3, l: [1, 2], t: 'pre-x-3' });
+    expect(substitute({ n: '{{ a.n }}', l: '{{ a.list }}', t: 'pre-{{ s }}-{{ a.n }}' }, v, 't')).toEqual({
+      n: 3,
+      l: [1, 2],
+      t: 'pre-x-3',
+    });
     expect(() => substitute('{{ nope }}', v, 'file.yaml')).toThrow(/file.yaml: no value for \{\{ nope \}\}/);
   });
 });
@@ -127,7 +157,9 @@ describe('secret inputs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hv-sec-'));
     const f = join(dir, 's.env');
     writeFileSync(f, '# comment\nAPI_KEY=abc\nQUOTED="q v"\n');
-    expect(readSecretValues({ secretFile: f, secretEnv: ['HIVECTL_SECRET_TOKEN'] }, { HIVECTL_SECRET_TOKEN: 't0k' })).toEqual({
+    expect(
+      readSecretValues({ secretFile: f, secretEnv: ['HIVECTL_SECRET_TOKEN'] }, { HIVECTL_SECRET_TOKEN: 't0k' }),
+    ).toEqual({
       API_KEY: 'abc',
       QUOTED: 'q v',
       TOKEN: 't0k',
@@ -154,16 +186,22 @@ describe('object diff', () => {
   });
 
   it('never shows Secret values: digests instead', () => {
-    const s = redactSecret({ kind: 'Secret', data: { k: Buffer.from('hunter2').toString('base64') }, stringData: { j: 'pw' } });
+    const s = redactSecret({
+      kind: 'Secret',
+      data: { k: Buffer.from('hunter2').toString('base64') },
+      stringData: { j: 'pw' },
+    });
     expect(JSON.stringify(s)).not.toContain('hunter2');
     expect(JSON.stringify(s)).not.toContain(Buffer.from('hunter2').toString('base64'));
     expect(s.data?.k).toMatch(/^<secret sha256:[0-9a-f]{12}>$/);
   });
 
   it('parses field manager conflicts', () => {
-    expect(parseConflicts([{ type: 'FieldManagerConflict', message: 'conflict with "other" using v1', field: '.data.level' }])).toEqual([
-      { manager: 'other', field: '.data.level' },
-    ]);
+    expect(
+      parseConflicts([
+        { type: 'FieldManagerConflict', message: 'conflict with "other" using v1', field: '.data.level' },
+      ]),
+    ).toEqual([{ manager: 'other', field: '.data.level' }]);
   });
 });
 

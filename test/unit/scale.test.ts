@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseResp } from '../../src/adapters/redis.js';
-import { deletionCost, desiredAgents, parseHistory, type Recommendation, stabilize } from '../../src/steps/k8s/autoscale.js';
+import {
+  deletionCost,
+  desiredAgents,
+  parseHistory,
+  type Recommendation,
+  stabilize,
+} from '../../src/steps/k8s/autoscale.js';
 
 const policy = { min: 1, max: 50, perAgent: 5 };
 

@@ -410,6 +410,14 @@ describe('Kubernetes checks', () => {
     expect(priv.map((f) => f.target)).toEqual(['Pod/shop/debug']);
   });
 
+  it('objects already being deleted are left out', () => {
+    const objs = withWeb((_p, c, all) => {
+      c.securityContext.privileged = true;
+      all.find((o) => o.kind === 'Deployment')!.metadata!.deletionTimestamp = '2026-11-27T00:00:00Z';
+    });
+    expect(scanK8s(objs).filter((f) => f.checkId === 'HIVE-PSS-001')).toEqual([]);
+  });
+
   it('secretKeyRef and harmless literals are never secrets', () => {
     const f = scanK8s(goodObjects(ns)).filter((x) => x.checkId === 'HIVE-SEC-001');
     expect(f).toEqual([]);

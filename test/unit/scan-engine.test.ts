@@ -187,6 +187,9 @@ describe('reporters', () => {
     expect(run.tool.driver.rules[priv.ruleIndex].id).toBe('HIVE-PSS-001');
     const lb = run.results.find((x: { ruleId: string }) => x.ruleId === 'HIVE-NET-004');
     expect(lb.suppressions[0].kind).toBe('external');
+    // GitHub code scanning needs a repository-relative artifact URI on every result.
+    for (const res of run.results) expect(res.locations[0].physicalLocation.artifactLocation.uri).toMatch(/^[^:@]+$/);
+    expect(priv.locations[0].physicalLocation.artifactLocation.uri).toBe('kubernetes/Deployment/shop/web');
   });
 
   it('SARIF from manifests points at file and line', () => {

@@ -3,7 +3,12 @@ import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { checkTarStream, unsafeReason } from '../../src/backup/tar-safety.js';
 
-type Entry = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'fifo'; linkname?: string; body?: string };
+type Entry = {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'fifo';
+  linkname?: string;
+  body?: string;
+};
 
 async function tarOf(entries: Entry[]): Promise<Buffer> {
   const p = pack();
@@ -42,7 +47,9 @@ describe('tar safety filter', () => {
     [{ name: './dev', type: 'character-device' }, 'device file'],
     [{ name: './p', type: 'fifo' }, 'FIFO'],
   ] as [Entry, string][])('refuses %o', async (entry, reason) => {
-    expect(unsafeReason({ name: entry.name, type: entry.type ?? 'file', linkname: entry.linkname ?? null })).toBe(reason);
+    expect(unsafeReason({ name: entry.name, type: entry.type ?? 'file', linkname: entry.linkname ?? null })).toBe(
+      reason,
+    );
     const t = await tarOf([{ name: './ok.txt', body: 'fine' }, entry]);
     const r = await checkTarStream(Readable.from([t]));
     expect(r.problem).toEqual({ entry: entry.name, reason });

@@ -21,10 +21,25 @@ const SECURITY_SEVERITY: Record<Severity, string> = {
   note: '0.0',
 };
 
+/** A repository-relative stand-in path for objects that live in a cluster or an account, not a file. */
+function pseudoPath(target: string): string {
+  const t = target
+    .replace(/^s3:\/\//, 'aws/s3/')
+    .replace(/^rds-snapshot:/, 'aws/rds-snapshot/')
+    .replace(/^rds:/, 'aws/rds/')
+    .replace(/^image:/, 'images/');
+  const path = /^(aws|images)\//.test(t) ? t : t === 'images' ? 'images' : `kubernetes/${t}`;
+  // No `:` or `@`: GitHub code scanning would read them as a URI scheme or user info.
+  return encodeURI(path.replace(/[:@]/g, '_'));
+}
+
+// GitHub code scanning rejects a result without physicalLocation.artifactLocation.uri, so live
+// objects get a stable stand-in path (kubernetes/Kind/ns/name, aws/s3/bucket, images/ref) next to
+// their logical location.
 function location(f: EvaluatedFinding) {
   const logical = [{ fullyQualifiedName: f.container ? `${f.target}[${f.container}]` : f.target, kind: 'resource' }];
   const m = f.source ? /^(.*?)(?::(\d+))?$/.exec(f.source) : null;
-  if (m?.[1] && m[1] !== '-' && !m[1].startsWith('cluster:')) {
+  if (m?.[1] && m[1] !== '-') {
     const region = m[2] ? { startLine: Math.max(1, Number(m[2])) } : undefined;
     return [
       {
@@ -36,7 +51,7 @@ function location(f: EvaluatedFinding) {
       },
     ];
   }
-  return [{ logicalLocations: logical }];
+  return [{ physicalLocation: { artifactLocation: { uri: pseudoPath(f.target) } }, logicalLocations: logical }];
 }
 
 export function renderSarif(report: ScanReport, o: RenderOptions = {}): string {

@@ -12,11 +12,17 @@ function specs(ctx: Ctx): BucketSpec[] {
   const b = ctx.config.backup;
   if (!b.bucket) return [];
   const region = ctx.target.region ?? ctx.config.aws.region;
-  if (!region) throw new UsageError('backup.bucket is set but no AWS region is configured', { hint: 'pass --region or set aws.region in hivectl.yaml' });
+  if (!region)
+    throw new UsageError('backup.bucket is set but no AWS region is configured', {
+      hint: 'pass --region or set aws.region in hivectl.yaml',
+    });
   const out: BucketSpec[] = [];
   const drRegion = ctx.target.drRegion ?? ctx.config.aws.drRegion;
   if (b.drBucket) {
-    if (!drRegion) throw new UsageError('backup.drBucket is set but no DR region is configured', { hint: 'pass --dr-region or set aws.drRegion in hivectl.yaml' });
+    if (!drRegion)
+      throw new UsageError('backup.drBucket is set but no DR region is configured', {
+        hint: 'pass --dr-region or set aws.drRegion in hivectl.yaml',
+      });
     // The DR bucket first: replication needs its destination to exist (and be versioned).
     out.push({ bucket: b.drBucket, region: drRegion, kmsKeyId: b.drKmsKeyId, noncurrentDays: 30 });
   }
@@ -32,7 +38,11 @@ function specs(ctx: Ctx): BucketSpec[] {
 
 async function client(ctx: Ctx) {
   const { connectS3Buckets } = await import('../../adapters/s3-buckets.js');
-  return connectS3Buckets({ region: ctx.target.region, endpointUrl: ctx.target.endpointUrl, profile: ctx.target.profile });
+  return connectS3Buckets({
+    region: ctx.target.region,
+    endpointUrl: ctx.target.endpointUrl,
+    profile: ctx.target.profile,
+  });
 }
 
 export function backupBucketsStep(): Step<BucketsPayload, { configured: string[] }> {
@@ -50,7 +60,9 @@ export function backupBucketsStep(): Step<BucketsPayload, { configured: string[]
         };
       }
       const s3 = await client(ctx);
-      const buckets = await Promise.all(list.map(async (spec) => ({ spec, settings: s3.diff(spec, await s3.inspect(spec)) })));
+      const buckets = await Promise.all(
+        list.map(async (spec) => ({ spec, settings: s3.diff(spec, await s3.inspect(spec)) })),
+      );
       const changes: Change[] = buckets.flatMap((b) =>
         b.settings.map((s) => ({
           action: s === 'create' ? ('create' as const) : ('update' as const),

@@ -38,7 +38,10 @@ const idOf = (o: KubernetesObject): ObjectId => ({
   name: o.metadata.name,
 });
 
-export function planChanges(stack: Awaited<ReturnType<StackHandle['plan']>>, skipped: { kind: string; name: string; namespace?: string; reason: string }[]): Change[] {
+export function planChanges(
+  stack: Awaited<ReturnType<StackHandle['plan']>>,
+  skipped: { kind: string; name: string; namespace?: string; reason: string }[],
+): Change[] {
   const changes: Change[] = stack.objects
     .filter((p) => p.action !== 'none')
     .map((p) => ({
@@ -51,7 +54,11 @@ export function planChanges(stack: Awaited<ReturnType<StackHandle['plan']>>, ski
           : {}),
     }));
   for (const s of skipped) {
-    changes.push({ action: 'skip', target: `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`, detail: s.reason });
+    changes.push({
+      action: 'skip',
+      target: `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`,
+      detail: s.reason,
+    });
   }
   return changes;
 }
@@ -106,14 +113,21 @@ export function applyObjectsStep(h: StackHandle): Step<ApplyPayload, ApplyResult
     async rollback(ctx, r) {
       const k8s = await k8sFor(ctx, h);
       const raw = await rawKube(k8s);
-      const prev = r.previousRevision === null ? undefined : await loadRevision(raw, r.revisionNamespace, r.instance, r.previousRevision);
+      const prev =
+        r.previousRevision === null
+          ? undefined
+          : await loadRevision(raw, r.revisionNamespace, r.instance, r.previousRevision);
       const keep = new Set((prev ?? []).map((o) => shortRef(o)));
       if (prev) {
         ctx.io.warn(`rolling back to bootstrap revision ${r.previousRevision}`);
         const objs = applicable(prev);
         // Reverting our own change: take the fields back whoever touched them since.
         const plan = await planObjects(k8s, objs, { forceConflicts: true, signal: undefined });
-        await applyPlanned(k8s, objs, plan.objects, { forceConflicts: true, signal: undefined, timeoutMs: ctx.mode.timeoutMs || 300_000 });
+        await applyPlanned(k8s, objs, plan.objects, {
+          forceConflicts: true,
+          signal: undefined,
+          timeoutMs: ctx.mode.timeoutMs || 300_000,
+        });
       }
       // Objects this run created that the previous revision did not have: remove them, workloads first.
       const extra = r.created

@@ -30,7 +30,8 @@ export function secretToData<T extends KubernetesObject>(o: T): T {
   if (o.kind !== 'Secret' || !o.stringData) return o;
   const c = structuredClone(o) as T & { data?: Record<string, string>; stringData?: Record<string, string> };
   c.data = { ...(c.data ?? {}) };
-  for (const [k, v] of Object.entries(c.stringData ?? {})) c.data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+  for (const [k, v] of Object.entries(c.stringData ?? {}))
+    c.data[k] = Buffer.from(String(v), 'utf8').toString('base64');
   delete c.stringData;
   return c;
 }
@@ -78,7 +79,8 @@ export function unifiedDiff(a: string, b: string, labelA: string, labelB: string
   for (let i = n - 1; i >= 0; i--) {
     const row = lcs[i] as number[];
     const next = lcs[i + 1] as number[];
-    for (let j = m - 1; j >= 0; j--) row[j] = x[i] === y[j] ? (next[j + 1] as number) + 1 : Math.max(next[j] as number, row[j + 1] as number);
+    for (let j = m - 1; j >= 0; j--)
+      row[j] = x[i] === y[j] ? (next[j + 1] as number) + 1 : Math.max(next[j] as number, row[j + 1] as number);
   }
   type Op = { t: ' ' | '-' | '+'; s: string; ai: number; bi: number };
   const ops: Op[] = [];
@@ -137,7 +139,10 @@ export interface FieldConflict {
 }
 
 /** From a 409 Apply conflict's causes: which manager owns which field. */
-export function parseConflicts(causes: { type?: string; message?: string; field?: string }[], message = ''): FieldConflict[] {
+export function parseConflicts(
+  causes: { type?: string; message?: string; field?: string }[],
+  message = '',
+): FieldConflict[] {
   const out: FieldConflict[] = [];
   for (const c of causes) {
     if (c.type && c.type !== 'FieldManagerConflict') continue;
@@ -146,7 +151,8 @@ export function parseConflicts(causes: { type?: string; message?: string; field?
   }
   if (out.length === 0) {
     // Older servers: only the message, e.g. `Apply failed with 1 conflict: conflict with "x" using v1: .data.a`
-    for (const m of message.matchAll(/conflict with "([^"]+)"[^:]*: (\S+)/g)) out.push({ manager: m[1] as string, field: m[2] as string });
+    for (const m of message.matchAll(/conflict with "([^"]+)"[^:]*: (\S+)/g))
+      out.push({ manager: m[1] as string, field: m[2] as string });
   }
   return out;
 }

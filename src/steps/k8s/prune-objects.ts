@@ -24,7 +24,10 @@ export function pruneCandidates(h: StackHandle) {
   };
 }
 
-export function pruneStep(h: StackHandle, candidates: ReturnType<typeof pruneCandidates>): Step<{ delete: PruneCandidate[] }, { deleted: string[] }> {
+export function pruneStep(
+  h: StackHandle,
+  candidates: ReturnType<typeof pruneCandidates>,
+): Step<{ delete: PruneCandidate[] }, { deleted: string[] }> {
   return {
     id: 'prune',
     title: 'Prune objects hivectl owns that are no longer rendered',

@@ -132,7 +132,7 @@ export function unquiesceStep(o: {
   return {
     id: o.id ?? 'unquiesce',
     title: 'Unquiesce: scale back to the remembered replicas',
-    async plan(ctx) {
+    async plan(_ctx) {
       // Plans must not depend on earlier results: the replicas come from the quiesce step's own plan
       // in the plan table; apply reads the remembered values from ctx.results.
       return {

@@ -25,7 +25,14 @@ export function recordRevisionStep(
       const next = (revs.at(-1)?.revision ?? 0) + 1;
       return {
         summary: noop ? `revision ${revs.at(-1)?.revision} is current` : `record revision ${next}`,
-        changes: noop ? [] : [{ action: 'create', target: `Secret ${ctx.config.cluster.namespace}/hivectl-bootstrap-${src.instance}-rev-${next}` }],
+        changes: noop
+          ? []
+          : [
+              {
+                action: 'create',
+                target: `Secret ${ctx.config.cluster.namespace}/hivectl-bootstrap-${src.instance}-rev-${next}`,
+              },
+            ],
         payload: { changes },
         noop,
       };

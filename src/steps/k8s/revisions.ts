@@ -10,7 +10,7 @@ import {
   listObjects,
   type RawKube,
 } from '../../adapters/k8s-apply.js';
-import { LABEL_MANAGED_BY, type KubernetesObject } from '../../render/types.js';
+import { type KubernetesObject, LABEL_MANAGED_BY } from '../../render/types.js';
 
 export const REVISION_TYPE = 'hivectl.dev/bootstrap-revision.v1';
 export const LABEL_REVISION_OF = 'hivectl.dev/revision-of';
@@ -36,7 +36,10 @@ export function revisionName(instance: string, n: number): string {
 /** The object without Secret values (keys kept, values emptied), for storage in a revision. */
 export function stripSecretValues(o: KubernetesObject): KubernetesObject {
   if (o.kind !== 'Secret') return o;
-  const c = structuredClone(o) as KubernetesObject & { data?: Record<string, string>; stringData?: Record<string, string> };
+  const c = structuredClone(o) as KubernetesObject & {
+    data?: Record<string, string>;
+    stringData?: Record<string, string>;
+  };
   const keys = [...Object.keys(c.data ?? {}), ...Object.keys(c.stringData ?? {})];
   delete c.data;
   delete c.stringData;
@@ -79,7 +82,12 @@ export async function listRevisions(raw: RawKube, namespace: string, instance: s
   }
 }
 
-export async function loadRevision(raw: RawKube, namespace: string, instance: string, n: number): Promise<KubernetesObject[] | undefined> {
+export async function loadRevision(
+  raw: RawKube,
+  namespace: string,
+  instance: string,
+  n: number,
+): Promise<KubernetesObject[] | undefined> {
   try {
     const s = await raw.request<KObject>('GET', `/api/v1/namespaces/${namespace}/secrets/${revisionName(instance, n)}`);
     const data = (s.data as Record<string, string> | undefined)?.objects;
@@ -132,7 +140,11 @@ export async function saveRevision(
     data: { objects: Buffer.from(encodeObjects(r.objects)).toString('base64') },
   });
   for (const old of existing.slice(0, Math.max(0, existing.length + 1 - KEEP_REVISIONS))) {
-    await deleteObject(raw, { apiVersion: 'v1', kind: 'Secret', metadata: { name: revisionName(instance, old.revision), namespace } });
+    await deleteObject(raw, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: revisionName(instance, old.revision), namespace },
+    });
   }
   return n;
 }

@@ -87,7 +87,9 @@ export async function readAgents(raw: RawKube, t: AgentsTarget): Promise<AgentsS
       minReplicaCount?: number;
       maxReplicaCount?: number;
       triggers?: { metadata?: Record<string, string> }[];
-      advanced?: { horizontalPodAutoscalerConfig?: { behavior?: { scaleDown?: { stabilizationWindowSeconds?: number } } } };
+      advanced?: {
+        horizontalPodAutoscalerConfig?: { behavior?: { scaleDown?: { stabilizationWindowSeconds?: number } } };
+      };
     };
     autoscaler = {
       kind: 'ScaledObject',
@@ -96,14 +98,17 @@ export async function readAgents(raw: RawKube, t: AgentsTarget): Promise<AgentsS
       min: s.minReplicaCount ?? 0,
       max: s.maxReplicaCount ?? 100,
       perAgent: Number(s.triggers?.[0]?.metadata?.listLength ?? Number.NaN) || undefined,
-      scaleDownWindowSeconds: s.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown?.stabilizationWindowSeconds,
+      scaleDownWindowSeconds:
+        s.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown?.stabilizationWindowSeconds,
       paused: so.metadata.annotations?.[KEDA_PAUSED] !== undefined,
       active: true,
-      conditions: ((so.status as { conditions?: Autoscaler['conditions'] } | undefined)?.conditions ?? []),
+      conditions: (so.status as { conditions?: Autoscaler['conditions'] } | undefined)?.conditions ?? [],
       obj: so,
     };
   } else {
-    const hpa = hpas.find((o) => (o.spec as { scaleTargetRef?: { name?: string } }).scaleTargetRef?.name === t.deployment);
+    const hpa = hpas.find(
+      (o) => (o.spec as { scaleTargetRef?: { name?: string } }).scaleTargetRef?.name === t.deployment,
+    );
     if (hpa) {
       const s = hpa.spec as {
         minReplicas?: number;
@@ -111,7 +116,7 @@ export async function readAgents(raw: RawKube, t: AgentsTarget): Promise<AgentsS
         metrics?: { type: string; external?: { target?: { averageValue?: string | number } } }[];
         behavior?: { scaleDown?: { stabilizationWindowSeconds?: number } };
       };
-      const conditions = ((hpa.status as { conditions?: Autoscaler['conditions'] } | undefined)?.conditions ?? []);
+      const conditions = (hpa.status as { conditions?: Autoscaler['conditions'] } | undefined)?.conditions ?? [];
       const avg = s.metrics?.find((m) => m.type === 'External')?.external?.target?.averageValue;
       autoscaler = {
         kind: 'HorizontalPodAutoscaler',
@@ -152,7 +157,13 @@ export async function setDeletionCosts(raw: RawKube, pods: KObject[]): Promise<n
 }
 
 /** Scale through the scale subresource (what `kubectl scale` and autoscalers use). */
-export async function scaleDeployment(raw: RawKube, t: AgentsTarget, replicas: number, pods?: KObject[], current?: number): Promise<void> {
+export async function scaleDeployment(
+  raw: RawKube,
+  t: AgentsTarget,
+  replicas: number,
+  pods?: KObject[],
+  current?: number,
+): Promise<void> {
   if (pods && current !== undefined && replicas < current) await setDeletionCosts(raw, pods);
   await mergePatch(
     raw,
@@ -168,11 +179,16 @@ async function pauseAutoscaler(raw: RawKube, a: Autoscaler, replicas: number): P
     await mergePatch(raw, a.obj, { metadata: { annotations: { [KEDA_PAUSED]: String(replicas) } } }, SCALE_MANAGER);
     return;
   }
-  const bounds = a.paused ? a.obj.metadata.annotations?.[ANN_PAUSED_BOUNDS] : JSON.stringify({ min: a.min, max: a.max });
+  const bounds = a.paused
+    ? a.obj.metadata.annotations?.[ANN_PAUSED_BOUNDS]
+    : JSON.stringify({ min: a.min, max: a.max });
   await mergePatch(
     raw,
     a.obj,
-    { metadata: { annotations: { [ANN_PAUSED_BOUNDS]: bounds } }, spec: { minReplicas: Math.max(1, replicas), maxReplicas: Math.max(1, replicas) } },
+    {
+      metadata: { annotations: { [ANN_PAUSED_BOUNDS]: bounds } },
+      spec: { minReplicas: Math.max(1, replicas), maxReplicas: Math.max(1, replicas) },
+    },
     SCALE_MANAGER,
   );
 }
@@ -220,12 +236,20 @@ export function scaleReplicasStep(o: { replicas: number; pauseAutoscaler: boolea
       if (a && !a.paused && !o.pauseAutoscaler) {
         throw new RefusedError(
           `${a.kind} ${t.namespace}/${a.name} owns the replica count of Deployment ${t.namespace}/${t.deployment} (min ${a.min}, max ${a.max}); scaling by hand would be undone or fought`,
-          { hint: 'pass --pause-autoscaler to pause it (then `hivectl scale resume`), or change its bounds with `hivectl scale policy`' },
+          {
+            hint: 'pass --pause-autoscaler to pause it (then `hivectl scale resume`), or change its bounds with `hivectl scale policy`',
+          },
         );
       }
       const pause = Boolean(a && o.pauseAutoscaler);
       const changes = [] as { action: 'update'; target: string; detail: string }[];
-      if (pause && a) changes.push({ action: 'update', target: `${a.kind} ${t.namespace}/${a.name}`, detail: a.kind === 'ScaledObject' ? `pause at ${o.replicas} (${KEDA_PAUSED})` : `pause: min = max = ${o.replicas}` });
+      if (pause && a)
+        changes.push({
+          action: 'update',
+          target: `${a.kind} ${t.namespace}/${a.name}`,
+          detail:
+            a.kind === 'ScaledObject' ? `pause at ${o.replicas} (${KEDA_PAUSED})` : `pause: min = max = ${o.replicas}`,
+        });
       if (st.replicas !== o.replicas) {
         changes.push({
           action: 'update',
@@ -234,7 +258,10 @@ export function scaleReplicasStep(o: { replicas: number; pauseAutoscaler: boolea
         });
       }
       return {
-        summary: st.replicas === o.replicas && !pause ? `already at ${o.replicas} replicas` : `scale ${st.replicas} -> ${o.replicas}`,
+        summary:
+          st.replicas === o.replicas && !pause
+            ? `already at ${o.replicas} replicas`
+            : `scale ${st.replicas} -> ${o.replicas}`,
         changes,
         payload: { from: st.replicas, to: o.replicas, pause },
         noop: changes.length === 0,
@@ -279,7 +306,12 @@ export function resumeStep(): Step<{ kind: string; name: string }, { resumed: bo
       const st = await readAgents(await rawKube(await ctx.adapters.k8s()), t);
       const a = st.autoscaler;
       if (!a) {
-        return { summary: 'no autoscaler targets the agents', changes: [], payload: { kind: '', name: '' }, noop: true };
+        return {
+          summary: 'no autoscaler targets the agents',
+          changes: [],
+          payload: { kind: '', name: '' },
+          noop: true,
+        };
       }
       return {
         summary: a.paused ? `resume ${a.kind} ${a.name}` : `${a.kind} ${a.name} is not paused`,
@@ -304,10 +336,23 @@ export interface PolicyInput {
 }
 
 /** How many agent pods the namespace's ResourceQuotas can hold (pods, requests/limits cpu and memory). */
-export async function quotaCapacity(raw: RawKube, t: AgentsTarget, deployment: KObject): Promise<{ capacity: number; limitedBy: string } | undefined> {
+export async function quotaCapacity(
+  raw: RawKube,
+  t: AgentsTarget,
+  deployment: KObject,
+): Promise<{ capacity: number; limitedBy: string } | undefined> {
   const quotas = await listObjects(raw, 'v1', 'ResourceQuota', { namespace: t.namespace });
   if (!quotas.length) return undefined;
-  const containers = ((deployment.spec as { template?: { spec?: { containers?: { resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }[] } } }).template?.spec?.containers ?? []);
+  const containers =
+    (
+      deployment.spec as {
+        template?: {
+          spec?: {
+            containers?: { resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }[];
+          };
+        };
+      }
+    ).template?.spec?.containers ?? [];
   const per: Record<string, number> = { pods: 1 };
   for (const c of containers) {
     for (const [k, src] of [
@@ -325,28 +370,39 @@ export async function quotaCapacity(raw: RawKube, t: AgentsTarget, deployment: K
       const k = key === 'cpu' ? 'requests.cpu' : key === 'memory' ? 'requests.memory' : key;
       const need = per[k];
       if (!need) continue;
-      const have = k.endsWith('.cpu') ? parseCpuMillis(amount) : k.endsWith('.memory') ? parseMemoryBytes(amount) : Number(amount);
+      const have = k.endsWith('.cpu')
+        ? parseCpuMillis(amount)
+        : k.endsWith('.memory')
+          ? parseMemoryBytes(amount)
+          : Number(amount);
       const cap = Math.floor(have / need);
-      if (!best || cap < best.capacity) best = { capacity: cap, limitedBy: `ResourceQuota ${q.metadata.name} ${key}=${amount}` };
+      if (!best || cap < best.capacity)
+        best = { capacity: cap, limitedBy: `ResourceQuota ${q.metadata.name} ${key}=${amount}` };
     }
   }
   return best;
 }
 
-export function scalePolicyStep(p: PolicyInput): Step<PolicyInput & { kind: string; name: string }, { updated: string }> {
+export function scalePolicyStep(
+  p: PolicyInput,
+): Step<PolicyInput & { kind: string; name: string }, { updated: string }> {
   return {
     id: 'scale-policy',
     title: 'Write the agents autoscaling policy',
     async plan(ctx) {
-      if (p.min > p.max) throw new UsageError(`--min ${p.min} is greater than --max ${p.max}`, { hint: 'pass --min <= --max' });
+      if (p.min > p.max)
+        throw new UsageError(`--min ${p.min} is greater than --max ${p.max}`, { hint: 'pass --min <= --max' });
       const t = agentsTarget(ctx);
       const raw = await rawKube(await ctx.adapters.k8s());
       const st = await readAgents(raw, t);
       const a = st.autoscaler;
       if (!a) {
-        throw new StepError(`no HorizontalPodAutoscaler or ScaledObject targets Deployment ${t.namespace}/${t.deployment}`, {
-          hint: 'run `hivectl bootstrap` to create it',
-        });
+        throw new StepError(
+          `no HorizontalPodAutoscaler or ScaledObject targets Deployment ${t.namespace}/${t.deployment}`,
+          {
+            hint: 'run `hivectl bootstrap` to create it',
+          },
+        );
       }
       const cap = await quotaCapacity(raw, t, st.deployment);
       // A rolling update needs room for its surge too (maxSurge 25%, at least 1).
@@ -354,16 +410,29 @@ export function scalePolicyStep(p: PolicyInput): Step<PolicyInput & { kind: stri
       if (cap && p.max + surge > cap.capacity) {
         throw new RefusedError(
           `--max ${p.max} does not fit: the namespace quota holds ${cap.capacity} agent pod(s) (limited by ${cap.limitedBy}), and ${p.max} agents need ${p.max + surge} with a rollout's surge`,
-          { hint: `pass --max ${Math.max(0, cap.capacity - Math.max(1, Math.ceil(cap.capacity * 0.2)))} or less, or raise the quota (scaling.max in hivectl.yaml, then bootstrap)` },
+          {
+            hint: `pass --max ${Math.max(0, cap.capacity - Math.max(1, Math.ceil(cap.capacity * 0.2)))} or less, or raise the quota (scaling.max in hivectl.yaml, then bootstrap)`,
+          },
         );
       }
       const same =
-        a.min === p.min && a.max === p.max && a.perAgent === p.perAgent && a.scaleDownWindowSeconds === p.scaleDownWindowSeconds;
+        a.min === p.min &&
+        a.max === p.max &&
+        a.perAgent === p.perAgent &&
+        a.scaleDownWindowSeconds === p.scaleDownWindowSeconds;
       return {
-        summary: same ? 'policy unchanged' : `min ${p.min}, max ${p.max}, ${p.perAgent} tasks per agent, scale-down window ${p.scaleDownWindowSeconds}s`,
+        summary: same
+          ? 'policy unchanged'
+          : `min ${p.min}, max ${p.max}, ${p.perAgent} tasks per agent, scale-down window ${p.scaleDownWindowSeconds}s`,
         changes: same
           ? []
-          : [{ action: 'update', target: `${a.kind} ${t.namespace}/${a.name}`, detail: `min ${a.min}->${p.min}, max ${a.max}->${p.max}, per-agent ${a.perAgent ?? '?'}->${p.perAgent}, window ${a.scaleDownWindowSeconds ?? '?'}s->${p.scaleDownWindowSeconds}s` }],
+          : [
+              {
+                action: 'update',
+                target: `${a.kind} ${t.namespace}/${a.name}`,
+                detail: `min ${a.min}->${p.min}, max ${a.max}->${p.max}, per-agent ${a.perAgent ?? '?'}->${p.perAgent}, window ${a.scaleDownWindowSeconds ?? '?'}s->${p.scaleDownWindowSeconds}s`,
+              },
+            ],
         payload: { ...p, kind: a.kind, name: a.name },
         noop: same,
       };
@@ -376,25 +445,53 @@ export function scalePolicyStep(p: PolicyInput): Step<PolicyInput & { kind: stri
       if (!a) throw new StepError('the autoscaler disappeared since the plan');
       const scaleDown = { stabilizationWindowSeconds: p.scaleDownWindowSeconds };
       if (a.kind === 'ScaledObject') {
-        const triggers = ((a.obj.spec as { triggers?: { metadata?: Record<string, string> }[] }).triggers ?? []).map((tr) => ({
-          ...tr,
-          metadata: { ...(tr.metadata ?? {}), listLength: String(p.perAgent) },
-        }));
-        await mergePatch(raw, a.obj, {
-          spec: { minReplicaCount: p.min, maxReplicaCount: p.max, triggers, advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown } } } },
-        }, SCALE_MANAGER);
+        const triggers = ((a.obj.spec as { triggers?: { metadata?: Record<string, string> }[] }).triggers ?? []).map(
+          (tr) => ({
+            ...tr,
+            metadata: { ...(tr.metadata ?? {}), listLength: String(p.perAgent) },
+          }),
+        );
+        await mergePatch(
+          raw,
+          a.obj,
+          {
+            spec: {
+              minReplicaCount: p.min,
+              maxReplicaCount: p.max,
+              triggers,
+              advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown } } },
+            },
+          },
+          SCALE_MANAGER,
+        );
       } else {
-        const metrics = ((a.obj.spec as { metrics?: { type: string; external?: { target?: Record<string, unknown> } }[] }).metrics ?? []).map((m) =>
+        const metrics = (
+          (a.obj.spec as { metrics?: { type: string; external?: { target?: Record<string, unknown> } }[] }).metrics ??
+          []
+        ).map((m) =>
           m.type === 'External' && m.external
             ? { ...m, external: { ...m.external, target: { type: 'AverageValue', averageValue: String(p.perAgent) } } }
             : m,
         );
         // While paused, the HPA's bounds are the pause; the new ones are what resume restores.
-        const spec = a.paused ? { metrics, behavior: { scaleDown } } : { minReplicas: Math.max(1, p.min), maxReplicas: p.max, metrics, behavior: { scaleDown } };
-        await mergePatch(raw, a.obj, {
-          ...(a.paused ? { metadata: { annotations: { [ANN_PAUSED_BOUNDS]: JSON.stringify({ min: Math.max(1, p.min), max: p.max }) } } } : {}),
-          spec,
-        }, SCALE_MANAGER);
+        const spec = a.paused
+          ? { metrics, behavior: { scaleDown } }
+          : { minReplicas: Math.max(1, p.min), maxReplicas: p.max, metrics, behavior: { scaleDown } };
+        await mergePatch(
+          raw,
+          a.obj,
+          {
+            ...(a.paused
+              ? {
+                  metadata: {
+                    annotations: { [ANN_PAUSED_BOUNDS]: JSON.stringify({ min: Math.max(1, p.min), max: p.max }) },
+                  },
+                }
+              : {}),
+            spec,
+          },
+          SCALE_MANAGER,
+        );
       }
       return { updated: `${a.kind} ${t.namespace}/${a.name}` };
     },
@@ -428,12 +525,17 @@ export async function autoscaleOnce(
     });
   }
   if (a?.active && !a.paused) {
-    throw new RefusedError(`HorizontalPodAutoscaler ${t.namespace}/${a.name} has its metrics (ScalingActive=True) and scales the agents already`, {
-      hint: '`scale auto` stands in for a missing queue-depth metric; use `hivectl scale policy` instead',
-    });
+    throw new RefusedError(
+      `HorizontalPodAutoscaler ${t.namespace}/${a.name} has its metrics (ScalingActive=True) and scales the agents already`,
+      {
+        hint: '`scale auto` stands in for a missing queue-depth metric; use `hivectl scale policy` instead',
+      },
+    );
   }
   if (a?.paused) {
-    throw new RefusedError(`the agents' autoscaler is paused by \`scale agents --pause-autoscaler\``, { hint: 'run `hivectl scale resume` first' });
+    throw new RefusedError(`the agents' autoscaler is paused by \`scale agents --pause-autoscaler\``, {
+      hint: 'run `hivectl scale resume` first',
+    });
   }
   const policy: ScalePolicy = {
     min: a?.min ?? o.fallback.min,
@@ -443,7 +545,13 @@ export async function autoscaleOnce(
   const windowMs = a?.scaleDownWindowSeconds !== undefined ? a.scaleDownWindowSeconds * 1000 : o.windowMs;
   const now = o.now ?? Date.now();
   const recommended = desiredAgents(o.depth, policy);
-  const s = stabilize(parseHistory(st.deployment.metadata.annotations?.[ANN_HISTORY]), now, recommended, st.replicas, windowMs);
+  const s = stabilize(
+    parseHistory(st.deployment.metadata.annotations?.[ANN_HISTORY]),
+    now,
+    recommended,
+    st.replicas,
+    windowMs,
+  );
   const decision: AutoDecision = {
     at: new Date(now).toISOString(),
     depth: o.depth,
@@ -456,7 +564,12 @@ export async function autoscaleOnce(
   };
   if (o.dryRun) return decision;
   try {
-    await mergePatch(raw, st.deployment, { metadata: { annotations: { [ANN_HISTORY]: JSON.stringify(s.history) } } }, SCALE_MANAGER);
+    await mergePatch(
+      raw,
+      st.deployment,
+      { metadata: { annotations: { [ANN_HISTORY]: JSON.stringify(s.history) } } },
+      SCALE_MANAGER,
+    );
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
   }
@@ -494,7 +607,15 @@ export function statusOf(st: AgentsState, t: AgentsTarget, queue: AgentsStatus['
     replicas: { desired: st.replicas, ready: st.ready },
     queue,
     autoscaler: a
-      ? { kind: a.kind, name: a.name, min: a.min, max: a.max, perAgent: a.perAgent ?? null, paused: a.paused, conditions: a.conditions }
+      ? {
+          kind: a.kind,
+          name: a.name,
+          min: a.min,
+          max: a.max,
+          perAgent: a.perAgent ?? null,
+          paused: a.paused,
+          conditions: a.conditions,
+        }
       : null,
     agents: counts,
   };

@@ -35,7 +35,11 @@ export function waitRolloutStep(o: WaitRolloutOptions): Step<{ targets: Deployme
       const targets = await o.targets(ctx);
       return {
         summary: `wait for ${targets.length} Deployment(s) to be ready`,
-        changes: targets.map((t) => ({ action: 'read' as const, target: `Deployment ${t.namespace}/${t.name}`, detail: 'wait for rollout' })),
+        changes: targets.map((t) => ({
+          action: 'read' as const,
+          target: `Deployment ${t.namespace}/${t.name}`,
+          detail: 'wait for rollout',
+        })),
         payload: { targets },
         noop: targets.length === 0,
       };
@@ -45,7 +49,11 @@ export function waitRolloutStep(o: WaitRolloutOptions): Step<{ targets: Deployme
       return { states: await wait(ctx, o, payload.targets) };
     },
     async verify(ctx, result) {
-      await wait(ctx, o, result.states.map((s) => ({ namespace: s.namespace, name: s.name })));
+      await wait(
+        ctx,
+        o,
+        result.states.map((s) => ({ namespace: s.namespace, name: s.name })),
+      );
     },
   };
 }

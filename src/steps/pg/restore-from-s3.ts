@@ -46,7 +46,7 @@ export function pgRestoreFromS3Step(
       const s3 = await ctx.adapters.s3(loc.region);
       const m = await readManifest(s3, loc, o.backupId);
       const db = m.database as PostgresDb | undefined;
-      if (!db || db.kind !== 'postgres')
+      if (db?.kind !== 'postgres')
         return {
           summary: 'no PostgreSQL dump in this backup',
           changes: [],

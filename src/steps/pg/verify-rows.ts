@@ -37,8 +37,7 @@ export function verifyRowsStep(o: {
       const loc = o.location(ctx);
       const m = await readManifest(await ctx.adapters.s3(loc.region), loc, o.backupId);
       const db = m.database as PostgresDb | undefined;
-      if (!db || db.kind !== 'postgres')
-        return { summary: 'no row checks', changes: [], payload: { tables: 0 }, noop: true };
+      if (db?.kind !== 'postgres') return { summary: 'no row checks', changes: [], payload: { tables: 0 }, noop: true };
       return {
         summary: `compare ${db.tables.length} tables' row counts and checksums`,
         changes: [{ action: 'read', target: `postgres database ${dbName(databaseUrl(ctx, o.targetUrl))}` }],

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# hivectl restore ID --components db --target-db NEW  vs  aws s3 cp s3://.../db.dump - | pg_restore -d NEW
+# Both restore the same object (hivectl's dump) into a fresh empty database. hivectl's run includes what
+# makes it trustworthy: the pre-flight read that checks the SHA-256 before anything changes, and the row
+# count + checksum comparison afterwards. Run bench/backup/run.sh first (it leaves the backup id).
+source "$(dirname "$0")/../lib/common.sh"
+ensure_db; ensure_bucket
+ID="$(cat "$WORK/last-backup-id-$SCALE" 2>/dev/null || true)"
+[ -n "$ID" ] || { echo "no backup yet: run bench/backup/run.sh first" >&2; exit 2; }
+CFG="$WORK/restore-cfg"; write_config "$CFG"
+for d in h b; do psql "$PGURL" -Xqc "DROP DATABASE IF EXISTS ${DB}_r$d WITH (FORCE)"; psql "$PGURL" -Xqc "CREATE DATABASE ${DB}_r$d"; done
+
+cd "$CFG"
+timed hivectl $HIVECTL restore "$ID" --components db --target-db "$(db_url "${DB}_rh")" -y -o json --journal-dir "$WORK/journal"
+H_WALL=$WALL H_RSS=$RSS
+timed baseline bash -c "${AWS[*]} s3 cp s3://$BUCKET/bench/$ID/db.dump - | pg_restore --no-owner -d '$(db_url "${DB}_rb")'"
+B_WALL=$WALL B_RSS=$RSS
+
+printf '%-40s %9s %12s %11s\n' "restore of $DB ($DB_BYTES B)" "wall s" "MB/s (db)" "peak RSS"
+printf '%-40s %9.1f %12s %8d KiB\n' "hivectl restore (db, verified)" "$H_WALL" "$(mbps "$DB_BYTES" "$H_WALL")" "$H_RSS"
+printf '%-40s %9.1f %12s %8d KiB\n' "aws s3 cp - | pg_restore" "$B_WALL" "$(mbps "$DB_BYTES" "$B_WALL")" "$B_RSS"
+python3 -c "print(f'throughput ratio hivectl/baseline: {$B_WALL/$H_WALL:.2f} (target >= 1.0); hivectl peak RSS {$H_RSS/1024:.0f} MiB (target <= 200)')"
+grep -o '"id":"[a-z-]*","status":"[a-z]*","durationMs":[0-9]*' "$WORK/out-hivectl.txt" | sed 's/"id"://;s/,"status":"[a-z]*","durationMs":/ /;s/"//g' | awk '{printf "  step %-18s %6.1f s\n", $1, $2/1000}' || true
+for d in h b; do psql "$PGURL" -Xqc "DROP DATABASE IF EXISTS ${DB}_r$d WITH (FORCE)"; done
