@@ -16,7 +16,7 @@ timed baseline bash -c "pg_dump -Fc '$DBURL' | ${AWS[*]} s3 cp - s3://$BUCKET/ba
 B_WALL=$WALL B_RSS=$RSS
 B_BYTES="$("${AWS[@]}" s3api head-object --bucket "$BUCKET" --key "baseline/$DB.dump" --query ContentLength --output text)"
 
-echo "$H_ID" > "$WORK/last-backup-id-$SCALE"
+echo "$H_ID" > "$WORK/last-backup-id-$DATA-$SCALE"
 printf '%-34s %9s %12s %12s %11s\n' "backup of $DB ($DB_BYTES B)" "wall s" "MB/s (db)" "dump bytes" "peak RSS"
 printf '%-34s %9.1f %12s %12s %8d KiB\n' "hivectl backup create (db)" "$H_WALL" "$(mbps "$DB_BYTES" "$H_WALL")" "$H_BYTES" "$H_RSS"
 printf '%-34s %9.1f %12s %12s %8d KiB\n' "pg_dump -Fc | aws s3 cp -" "$B_WALL" "$(mbps "$DB_BYTES" "$B_WALL")" "$B_BYTES" "$B_RSS"

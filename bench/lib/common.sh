@@ -3,9 +3,10 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HIVECTL="node $REPO/bin/hivectl.js"
-SCALE="${BENCH_SCALE:-70}"          # pgbench scale: 70 ~ 1.0 GB, 280 ~ 4 GB
-DB="hivectl_bench_s${SCALE}"
-BUCKET="hivectl-bench-${SCALE}"
+DATA="${BENCH_DATA:-tasks}"         # tasks: agent-task rows (text + jsonb, dump ~1/4 of the db); pgbench: pgbench -i
+SCALE="${BENCH_SCALE:-1}"           # GB for tasks (1 or 4); pgbench scale otherwise (70 ~ 1 GB)
+DB="hivectl_bench_${DATA}_${SCALE}"
+BUCKET="hivectl-bench-${DATA}-${SCALE}"
 WORK="${BENCH_DIR:-/tmp/hivectl-bench}"
 mkdir -p "$WORK"
 
@@ -25,9 +26,13 @@ DBURL="$(db_url "$DB")"
 
 ensure_db() {
   if [ "$(psql "$PGURL" -XAtc "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != 1 ]; then
-    echo "generating $DB with pgbench -i -s $SCALE (once; reused by later runs)..." >&2
+    echo "generating $DB ($DATA, scale $SCALE; once, reused by later runs)..." >&2
     psql "$PGURL" -Xqc "CREATE DATABASE $DB"
-    pgbench -i -q -s "$SCALE" "$DBURL" >&2
+    if [ "$DATA" = pgbench ]; then
+      pgbench -i -q -s "$SCALE" "$DBURL" >&2
+    else
+      psql "$DBURL" -Xq -v ON_ERROR_STOP=1 -v rows="$((SCALE * 2900000))" -f "$REPO/bench/lib/gen-tasks.sql" >&2
+    fi
     psql "$DBURL" -Xqc "VACUUM ANALYZE"
   fi
   DB_BYTES="$(psql "$DBURL" -XAtc "SELECT pg_database_size(current_database())")"

@@ -43,6 +43,13 @@ export function register(program: Command): void {
       const { k8sLeaseLock } = await import('../core/lock.js');
       const env = await loadCommandEnv(cmd);
       const io = env.io as import('../core/io-impl.js').IoHostImpl;
+      // Refuse up front rather than after the backup: later phases are destructive.
+      if (!env.mode.yes && !env.mode.dryRun && flags.scenario !== 'chaos' && !io.isTTY) {
+        const { RefusedError } = await import('../core/errors.js');
+        throw new RefusedError(`the ${flags.scenario} drill quiesces, restores or fails over: it needs confirmation`, {
+          hint: 'pass --yes (or run it on a terminal to be asked)',
+        });
+      }
       const run = (rb: import('../core/step.js').Runbook, e: import('../core/command.js').CommandEnv = env) =>
         runRunbook({
           runbook: rb,

@@ -14,26 +14,22 @@ export function defaultMode(db: { kind: string; drReplicaId?: string | undefined
 }
 
 async function run(cmd: Command, direction: 'failover' | 'failback', opts: { to?: string; mode?: Mode }): Promise<void> {
-  const { runRunbookCommand } = await import('../core/command.js');
-  const { failoverRunbook } = await import('../runbooks/failover.js');
+  const { loadCommandEnv, executeRunbook } = await import('../core/command-impl.js');
+  const { failoverEnv, failoverRunbook } = await import('../runbooks/failover.js');
   const { failoverReport, failoverReportText } = await import('../report/failover.js');
-  await runRunbookCommand(
-    cmd,
-    (env) =>
-      failoverRunbook(
-        {
-          direction,
-          mode: opts.mode ?? defaultMode(env.config.database),
-          ...(opts.to ? { to: opts.to } : {}),
-          suffix: new Date().toISOString().replace(/[-:]/g, '').slice(0, 15).toLowerCase(),
-        },
-        env,
-      ),
-    (o, env) => {
-      const r = failoverReport(direction, o.runId, o.status, o.results);
-      return env.mode.output === 'table' ? failoverReportText(r) : r;
-    },
-  );
+  const env = await loadCommandEnv(cmd);
+  const inputs = {
+    direction,
+    mode: opts.mode ?? (direction === 'failover' ? defaultMode(env.config.database) : ('none' as const)),
+    ...(opts.to ? { to: opts.to } : {}),
+    suffix: new Date().toISOString().replace(/[-:]/g, '').slice(0, 15).toLowerCase(),
+  };
+  // Spec from the configured sides; the run itself is anchored on the target cluster.
+  const rb = failoverRunbook(inputs, env);
+  await executeRunbook(await failoverEnv(inputs, env), rb, (o, e) => {
+    const r = failoverReport(direction, o.runId, o.status, o.results);
+    return e.mode.output === 'table' ? failoverReportText(r) : r;
+  });
 }
 
 async function check(cmd: Command, direction: 'failover' | 'failback', opts: { to?: string; mode?: Mode }): Promise<void> {
@@ -79,7 +75,7 @@ export function register(program: Command): void {
   );
   const fb = flags(
     program.command('failback').description('fail back to the primary region (the reverse of failover)'),
-  ).action(async (opts: { to?: string; mode?: Mode }, cmd: Command) => run(cmd, 'failback', { mode: 'none', ...opts }));
+  ).action(async (opts: { to?: string; mode?: Mode }, cmd: Command) => run(cmd, 'failback', opts));
   flags(fb.command('check').description('preflight only: is the primary side ready to take over again?')).action(
     async (opts: { to?: string; mode?: Mode }, cmd: Command) => check(cmd, 'failback', { mode: 'none', ...cmd.parent?.opts(), ...opts }),
   );

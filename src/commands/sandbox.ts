@@ -35,7 +35,7 @@ export function register(program: Command): void {
       const info = await sandboxUp({ root: o.dir, nodes }, progress(g.quiet));
       progress(g.quiet)(`up in ${((Date.now() - t) / 1000).toFixed(1)} s; eval "$(hivectl sandbox env)" to use it`);
       if (g.output === 'json') process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-      else if (g.output === 'yaml') process.stdout.write((await import('yaml')).stringify(info));
+      else if (g.output === 'yaml') process.stdout.write((await import('../core/yaml.js')).toYaml(info));
       else {
         process.stdout.write(
           [
@@ -77,7 +77,7 @@ export function register(program: Command): void {
       const { sandboxStatus } = await import('../sandbox/index.js');
       const st = await sandboxStatus({ root: o.dir });
       if (g.output === 'json') process.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
-      else if (g.output === 'yaml') process.stdout.write((await import('yaml')).stringify(st));
+      else if (g.output === 'yaml') process.stdout.write((await import('../core/yaml.js')).toYaml(st));
       else {
         const rows = [['COMPONENT', 'RUNNING', 'PID', 'PORT', 'RSS', 'LOG']];
         for (const c of st.components)

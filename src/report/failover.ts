@@ -13,6 +13,8 @@ export interface FailoverReport {
   readyAfterMs: number | null;
   steps: Array<{ id: string; ms: number; startedAt: string; endedAt: string }>;
   notFenced: string[];
+  /** What the database step did: mode, the promoted or restored instance, its endpoint. */
+  promoted?: { mode: string; instanceId?: string; endpoint?: { host: string; port: number } };
   checks: PreflightResult['checks'];
 }
 
@@ -40,6 +42,15 @@ export function failoverReport(direction: string, runId: string, status: string,
     readyAfterMs: scale?.readyAfterMs ?? null,
     steps,
     notFenced: fence?.notFenced ?? [],
+    ...(promote
+      ? {
+          promoted: {
+            mode: promote.mode,
+            ...(promote.instanceId ? { instanceId: promote.instanceId } : {}),
+            ...(promote.endpoint ? { endpoint: promote.endpoint } : {}),
+          },
+        }
+      : {}),
     checks: pre?.checks ?? [],
   });
 }

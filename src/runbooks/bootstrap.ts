@@ -80,9 +80,16 @@ function handleFor(source: (ctx: Ctx) => Promise<StackSource>, forceConflicts: b
 
 function stackItems(h: StackHandle, withBuckets: boolean) {
   const candidates = pruneCandidates(h);
+  const apply = applyObjectsStep(h);
+  const planApply = apply.plan.bind(apply);
+  // The runner plans steps one after the other: start prune's listing while the dry-run runs.
+  apply.plan = (ctx) => {
+    candidates.get(ctx).catch(() => undefined);
+    return planApply(ctx);
+  };
   return [
     ...(withBuckets ? [backupBucketsStep()] : []),
-    applyObjectsStep(h),
+    apply,
     waitRolloutStep({
       targets: async (ctx) =>
         applicable((await h.source(ctx)).objects)
@@ -148,6 +155,7 @@ export function bootstrapRollbackRunbook(i: BootstrapRollbackInputs): Runbook {
       skipped: [],
       capabilities,
       description: `rollback to ${to}`,
+      alwaysRecord: true,
     };
   }, i.forceConflicts);
   return {

@@ -15,7 +15,7 @@ import { failoverReport, type FailoverReport } from '../report/failover.js';
 import { dropScratchDbStep, drillPreflightStep, databaseUrl, scratchDbStep } from '../steps/failover/drill.js';
 import type { DbMode } from '../steps/failover/steps.js';
 import { chaosRunbook } from './chaos.js';
-import { failoverRunbook } from './failover.js';
+import { failoverEnv, failoverRunbook } from './failover.js';
 
 export const SCENARIOS = ['full', 'backup-restore', 'failover', 'chaos'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -64,7 +64,7 @@ export interface DrillReport {
   cpuMs: number;
 }
 
-export type RunPhase = (rb: Runbook) => Promise<RunReport>;
+export type RunPhase = (rb: Runbook, env?: CommandEnv) => Promise<RunReport>;
 
 function phaseReport(phase: string, r: RunReport): PhaseReport {
   return {
@@ -115,9 +115,9 @@ export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase):
     })[o.scenario].includes(p);
 
   let stopped = false;
-  const phase = async (name: string, rb: Runbook): Promise<RunReport | undefined> => {
+  const phase = async (name: string, rb: Runbook, e?: CommandEnv): Promise<RunReport | undefined> => {
     if (stopped || !wants(name)) return undefined;
-    const r = await run(rb);
+    const r = await run(rb, e);
     rep.phases.push(phaseReport(name, r));
     if (r.status !== 'succeeded') stopped = true;
     return r;
@@ -191,11 +191,13 @@ export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase):
 
   // Failover to the DR region and back.
   if (wants('failover') && !stopped) {
-    const r = await phase('failover', failoverRunbook({ direction: 'failover', mode: o.failoverMode, suffix: stamp }, env));
+    const i = { direction: 'failover' as const, mode: o.failoverMode, suffix: stamp };
+    const r = await phase('failover', failoverRunbook(i, env), await failoverEnv(i, env));
     if (r) rep.failover = { ...failoverReport('failover', r.runId, r.status, r.results), wallMs: r.durationMs };
   }
   if (wants('failback') && !stopped) {
-    const r = await phase('failback', failoverRunbook({ direction: 'failback', mode: 'none', suffix: stamp }, env));
+    const i = { direction: 'failback' as const, mode: 'none' as const, suffix: stamp };
+    const r = await phase('failback', failoverRunbook(i, env), await failoverEnv(i, env));
     if (r) rep.failback = { ...failoverReport('failback', r.runId, r.status, r.results), wallMs: r.durationMs };
   }
 

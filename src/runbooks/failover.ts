@@ -52,6 +52,18 @@ export function failoverSpec(i: FailoverInputs, env: Pick<CommandEnv, 'config' |
   };
 }
 
+/**
+ * The env a failover runs in: its default cluster (where the run lock is taken and what is printed
+ * before any change) is the TARGET side, which must answer; the source may be down. Steps name both
+ * sides explicitly, so nothing else changes.
+ */
+export async function failoverEnv(i: FailoverInputs, env: CommandEnv): Promise<CommandEnv> {
+  const spec = failoverSpec(i, env);
+  const { createAdapters } = await import('../adapters/index.js');
+  const target = { ...env.target, ...(spec.to.context ? { context: spec.to.context } : {}) };
+  return { ...env, target, adapters: createAdapters(target) };
+}
+
 export function failoverRunbook(i: FailoverInputs, env: Pick<CommandEnv, 'config' | 'target'>): Runbook {
   const spec = failoverSpec(i, env);
   return {

@@ -51,11 +51,13 @@ export function looksHighEntropy(v: string): boolean {
   }
   if (/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(v)) return false; // hostname
   if (!/[0-9]/.test(v) || !/[A-Za-z]/.test(v)) return false;
+  // Hex alone is far more often a commit SHA or a checksum than a secret; a hex secret under a
+  // secret-looking name is still caught by the name rule.
+  if (/^[0-9a-f]+$/i.test(v)) return false;
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[+/=_-]/].filter((r) => r.test(v)).length;
-  if (classes < 3 && !/^[0-9a-f]+$/i.test(v)) return false;
-  const h = shannonEntropy(v);
-  // hex has at most 4 bits/char; base64-ish tokens sit above 4.2 from ~20 chars on.
-  return /^[0-9a-f]+$/i.test(v) ? v.length >= 32 && h >= 3.5 : h >= 4.2;
+  if (classes < 3) return false;
+  // Random base64-ish tokens sit above 4.2 bits per character from ~20 characters on.
+  return shannonEntropy(v) >= 4.2;
 }
 
 function trivialLiteral(v: string): boolean {

@@ -51,7 +51,7 @@ describe('bootstrap --env prod', () => {
       [ns.api, 'hive-api'],
       [ns.agents, 'agent-worker'],
     ] as const) {
-      const d = await getJson(['-n', n, 'get', 'deployment', name]);
+      const d = await getJson(['-n', n, 'get', 'deployment', name, '--show-managed-fields']);
       expect(d.status.readyReplicas).toBe(d.spec.replicas);
       expect(d.status.updatedReplicas).toBe(d.spec.replicas);
       expect(

@@ -244,6 +244,7 @@ describe('secrets in env: precision', () => {
     ['JWT', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'],
     ['API_KEY', 'abc123def456'],
     ['SIGNING', 'hZ8kQ2mX9vB4nR7tY1wL5pJ3cF6gD0sA'],
+    ['SESSION_SECRET', '3f786850e387550fdab836ed7e6dc881de23001b'],
   ];
   const no: [string, string][] = [
     ['LOG_LEVEL', 'debug'],
@@ -257,6 +258,8 @@ describe('secrets in env: precision', () => {
     ['ENABLE_TOKEN_AUTH', 'true'],
     ['CALLBACK_URL', 'https://api.example.com/v1/callback'],
     ['PASSWORD', '$(DB_PASSWORD)'],
+    ['GIT_SHA', '3f786850e387550fdab836ed7e6dc881de23001b'],
+    ['CONFIG_CHECKSUM', 'sha256:5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592'],
   ];
   for (const [n, v] of yes) it(`flags ${n}=${v.slice(0, 12)}...`, () => expect(secretInEnv(n, v)).toBeDefined());
   for (const [n, v] of no) it(`leaves ${n}=${v} alone`, () => expect(secretInEnv(n, v)).toBeUndefined());

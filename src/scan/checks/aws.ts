@@ -95,7 +95,13 @@ export const awsChecks: Check[] = [
     why: 'Objects written without a server-side encryption configuration are stored in the clear.',
     remediation: 'Enable default encryption (SSE-KMS with a customer-managed key for backups, or SSE-S3).',
     frameworks: ['aws-backup'],
-    references: [cisAws('2.1.1', 'Ensure S3 Bucket Policy is set to deny HTTP requests / encryption at rest')],
+    references: [
+      cisAws('2.1.1 (v1.4)', 'Ensure all S3 buckets employ encryption-at-rest'),
+      awsDoc(
+        'Amazon S3: default bucket encryption',
+        'https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-encryption.html',
+      ),
+    ],
     run: (inv) =>
       buckets(inv).flatMap((b) =>
         b.encryption?.algorithm ? [] : [f('HIVE-S3-002', 'high', s3(b), 'no default server-side encryption')],
@@ -322,7 +328,12 @@ export const awsChecks: Check[] = [
     remediation:
       'aws rds modify-db-snapshot-attribute --db-snapshot-identifier S --attribute-name restore --values-to-remove all',
     frameworks: ['aws-backup'],
-    references: [cisAws('2.3.x', 'Ensure RDS snapshots are not public')],
+    references: [
+      awsDoc(
+        'Amazon RDS: sharing a DB snapshot',
+        'https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html',
+      ),
+    ],
     run: (inv) =>
       dbs(inv).flatMap((d) =>
         d.snapshots

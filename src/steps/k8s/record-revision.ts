@@ -21,7 +21,7 @@ export function recordRevisionStep(
       const raw = await rawKube(await ctx.adapters.k8s(h.context));
       const revs = await listRevisions(raw, ctx.config.cluster.namespace, src.instance).catch(() => []);
       // An unchanged cluster that already has a revision needs no new one.
-      const noop = changes === 0 && revs.length > 0;
+      const noop = changes === 0 && revs.length > 0 && !src.alwaysRecord;
       const next = (revs.at(-1)?.revision ?? 0) + 1;
       return {
         summary: noop ? `revision ${revs.at(-1)?.revision} is current` : `record revision ${next}`,

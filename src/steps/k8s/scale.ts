@@ -27,6 +27,7 @@ export const SCALE_MANAGER = 'hivectl-scale';
 export const ANN_PAUSED_BOUNDS = 'hivectl.dev/paused-bounds';
 export const ANN_HISTORY = 'hivectl.dev/autoscale-history';
 export const KEDA_PAUSED = 'autoscaling.keda.sh/paused-replicas';
+const SETTLE_MS = 1500;
 
 export interface AgentsTarget {
   namespace: string;
@@ -149,8 +150,13 @@ export async function setDeletionCosts(raw: RawKube, pods: KObject[]): Promise<n
     pods.map(async (p) => {
       const cost = String(deletionCost(p.metadata.annotations));
       if (p.metadata.annotations?.[DELETION_COST_ANNOTATION] === cost) return;
-      await mergePatch(raw, p, { metadata: { annotations: { [DELETION_COST_ANNOTATION]: cost } } }, SCALE_MANAGER);
-      n++;
+      try {
+        await mergePatch(raw, p, { metadata: { annotations: { [DELETION_COST_ANNOTATION]: cost } } }, SCALE_MANAGER);
+        n++;
+      } catch (e) {
+        // A pod that went away since the list needs no cost.
+        if (!(e instanceof ApiError && e.status === 404)) throw e;
+      }
     }),
   );
   return n;
@@ -164,7 +170,13 @@ export async function scaleDeployment(
   pods?: KObject[],
   current?: number,
 ): Promise<void> {
-  if (pods && current !== undefined && replicas < current) await setDeletionCosts(raw, pods);
+  if (pods && current !== undefined && replicas < current) {
+    const changed = await setDeletionCosts(raw, pods);
+    // The ReplicaSet controller ranks pods from its informer cache, which lags the apiserver by a
+    // moment: scaling in the same instant as the annotation lets it pick by stale costs (seen in the
+    // sandbox: a busy agent removed). Give the cache a beat when costs changed.
+    if (changed > 0) await new Promise((r) => setTimeout(r, SETTLE_MS));
+  }
   await mergePatch(
     raw,
     { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: t.deployment, namespace: t.namespace } },

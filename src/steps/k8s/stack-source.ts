@@ -12,6 +12,8 @@ export interface StackSource {
   capabilities: Capabilities;
   /** Revision note, e.g. `bootstrap --env prod` or `rollback to 3`. */
   description: string;
+  /** Record a revision even when nothing changed (an explicit rollback is history worth keeping). */
+  alwaysRecord?: boolean;
 }
 
 export interface StackHandle {

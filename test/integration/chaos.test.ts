@@ -1,0 +1,186 @@
+// Chaos against the sandbox: each action applied and rolled back, a SIGKILLed experiment cleaned up
+// by `chaos cleanup`, `chaos abort` from a second process, and a deviating hypothesis -> exit 3.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sandboxConfigYaml } from '../../src/sandbox/index.js';
+import { kubectl, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'hivectl-chaos-'));
+const api = uniqueName('ch-api');
+const agents = uniqueName('ch-agents');
+const env = { HIVECTL_STATE_DIR: join(dir, 'state') };
+
+/** A hivectl.yaml for this file: its own namespaces, and its own state namespace (ledger + lock). */
+function config(stateNamespace: string): string {
+  const doc = parse(sandboxConfigYaml(sandbox())) as Record<string, Record<string, unknown>>;
+  doc.cluster = { ...doc.cluster, namespace: stateNamespace };
+  doc.platform = { env: 'dev', namespaces: { api, agents } };
+  const file = join(dir, `${stateNamespace}.yaml`);
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+const baseState = uniqueName('ch-state');
+const base = config(baseState);
+const cli = (cfg: string, args: string[]) => runCli(['--config', cfg, ...args], { env });
+
+async function faults(): Promise<string> {
+  const np = await kubectl(['get', 'networkpolicy', '-A', '-l', 'chaos.hive.dev/experiment', '-o', 'name']);
+  return np.stdout.trim();
+}
+
+async function ledgers(stateNs: string): Promise<string> {
+  return (await kubectl(['get', 'configmap', '-n', stateNs, '-l', 'chaos.hive.dev/ledger=true', '-o', 'name'])).stdout.trim();
+}
+
+/** Start the CLI without waiting for it; resolves its exit code later. */
+function start(cfg: string, args: string[]) {
+  const child = spawn(process.execPath, [join(repo, 'bin', 'hivectl.js'), '--config', cfg, ...args], {
+    env: { ...process.env, ...sandbox().env, ...env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, out })),
+  );
+  return { child, done };
+}
+
+async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  const r = await cli(base, ['bootstrap', '-y']);
+  expect(r.code, r.stderr).toBe(0);
+});
+
+describe('chaos', () => {
+  it('pod-kill kills an opted-in agent pod, the hypothesis holds, nothing is left behind', async () => {
+    // Not opted in: nothing to kill.
+    const refused = await cli(base, ['chaos', 'pod-kill', '--duration', '1s', '-y', '-o', 'json']);
+    expect(refused.code, refused.stderr).toBe(0);
+    expect(JSON.parse(refused.stdout).results.actions[0].detail).toEqual([]);
+
+    await kubectl(['label', 'namespace', agents, 'chaos.hive.dev/enabled=true', '--overwrite']);
+    const before = (await kubectl(['get', 'pods', '-n', agents, '-o', 'name'])).stdout.trim().split('\n');
+    const r = await cli(base, ['chaos', 'pod-kill', '--duration', '2s', '-y', '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout).results;
+    expect(rep.deviated).toBe(false);
+    expect(rep.actions[0].detail[0]).toMatch(/^killed pod /);
+    const killed = rep.actions[0].targets[0].split('/')[1];
+    expect(before).toContain(`pod/${killed}`);
+    const after = (await kubectl(['get', 'pods', '-n', agents, '-o', 'name'])).stdout;
+    expect(after).not.toContain(killed);
+    expect(await ledgers(baseState)).toBe('');
+  });
+
+  it('network-partition and dependency-outage create labelled NetworkPolicies and remove them', async () => {
+    for (const args of [
+      ['network-partition', '--to', 'app.kubernetes.io/name=hive-api'],
+      ['dependency-outage', '--dependency', 'redis'],
+    ]) {
+      const r = await cli(base, ['chaos', ...args, '--namespace-target', agents, '--include-unlabelled', '--duration', '1s', '-y', '-o', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      const rep = JSON.parse(r.stdout).results;
+      expect(rep.actions[0].detail[0]).toMatch(/^created NetworkPolicy /);
+      expect(rep.rollback.reverted.join(' ')).toMatch(/deleted NetworkPolicy/);
+    }
+    expect(await faults()).toBe('');
+  });
+
+  it('node-failure (KWOK heartbeats) removes the node annotation and puts it back', async () => {
+    // One second without heartbeats is shorter than the node-monitor grace period: no other test notices.
+    const node = (await kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout.trim();
+    const cfg = config(uniqueName('ch-node'));
+    const r = await cli(cfg, [
+      'chaos', 'node-failure', '--mode', 'kwok', '--node', node, '--include-unlabelled', '--duration', '1s', '-y', '-o', 'json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout).results;
+    expect(rep.actions[0].detail[0]).toMatch(/stopped heartbeats of node/);
+    const ann = await kubectl(['get', 'node', node, '-o', 'jsonpath={.metadata.annotations.kwok\\.x-k8s\\.io/node}']);
+    expect(ann.stdout).toBe('fake');
+  });
+
+  it('SIGKILL mid-experiment, then `chaos cleanup` leaves no fault behind', async () => {
+    const stateNs = uniqueName('ch-kill');
+    const cfg = config(stateNs);
+    const run = start(cfg, ['chaos', 'network-partition', '--namespace-target', agents, '--include-unlabelled', '--duration', '120s', '-y']);
+    await until('the partition fault', async () => (await faults()) !== '');
+    run.child.kill('SIGKILL');
+    const ended = await run.done;
+    expect(ended.signal).toBe('SIGKILL');
+    expect(await faults()).not.toBe('');
+    expect(await ledgers(stateNs)).not.toBe('');
+    const c = await cli(cfg, ['chaos', 'cleanup']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/deleted NetworkPolicy/);
+    expect(await faults()).toBe('');
+    expect(await ledgers(stateNs)).toBe('');
+  });
+
+  it('`chaos abort` from a second process stops a running experiment and rolls it back', async () => {
+    const stateNs = uniqueName('ch-abort');
+    const cfg = config(stateNs);
+    const run = start(cfg, ['chaos', 'dependency-outage', '--namespace-target', agents, '--include-unlabelled', '--duration', '120s', '-y']);
+    await until('the outage fault', async () => (await faults()) !== '');
+    const a = await cli(cfg, ['chaos', 'abort']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/aborted: \d/);
+    const ended = await run.done;
+    expect(ended.code).toBe(1);
+    expect(ended.out).toMatch(/aborted by `hivectl chaos abort`/);
+    expect(await faults()).toBe('');
+    expect(await ledgers(stateNs)).toBe('');
+  });
+
+  it('a hypothesis that deviates during the experiment exits 3', async () => {
+    const flag = join(dir, 'degraded');
+    const exp = join(dir, 'deviate.yaml');
+    writeFileSync(
+      exp,
+      stringify({
+        metadata: { name: 'deviates' },
+        spec: {
+          duration: '2s',
+          interval: '500ms',
+          hypothesis: { probes: [{ type: 'command', name: 'not degraded', command: ['sh', '-c', `test ! -e ${flag}`] }] },
+          method: [{ type: 'command', command: ['touch', flag] }],
+          rollbacks: [{ type: 'command', command: ['rm', '-f', flag] }],
+        },
+      }),
+    );
+    const r = await cli(base, ['chaos', 'run', exp, '-y', '-o', 'json']);
+    expect(r.code, r.stderr).toBe(3);
+    const rep = JSON.parse(r.stdout).results;
+    expect(rep.deviated).toBe(true);
+    expect(rep.during.failedSamples).toBeGreaterThan(0);
+    expect(rep.after.every((p: { ok: boolean }) => p.ok)).toBe(true);
+  });
+
+  it('an invalid experiment file is a usage error (exit 2) naming the field', async () => {
+    const exp = join(dir, 'bad.yaml');
+    writeFileSync(exp, stringify({ metadata: { name: 'bad' }, spec: { method: [{ type: 'pod-kill', namespace: 'x' }] } }));
+    const r = await cli(base, ['chaos', 'run', exp, '-y']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/spec\.method\.0\.selector/);
+  });
+});
