@@ -3,7 +3,6 @@
 // (waiting for rollouts is k8s-watch.ts). Pure logic (which pods, which labels) lives
 // in src/chaos and src/steps; this file only talks to the API server.
 import * as k8s from '@kubernetes/client-node';
-import { StepError } from '../core/errors.js';
 import { type K8s, k8sError, k8sStatus } from './k8s.js';
 
 export type KObject = k8s.KubernetesObject & Record<string, unknown>;
@@ -28,7 +27,10 @@ function header(ref: ObjectRef): k8s.KubernetesObject {
 /** Whether the API server answers at all (short timeout, one cheap request). */
 export async function reachable(k: K8s, timeoutMs = 3000): Promise<{ ok: boolean; error?: string }> {
   const timer = new Promise<{ ok: boolean; error: string }>((resolve) =>
-    setTimeout(() => resolve({ ok: false, error: `no answer from ${k.server} within ${timeoutMs}ms` }), timeoutMs).unref(),
+    setTimeout(
+      () => resolve({ ok: false, error: `no answer from ${k.server} within ${timeoutMs}ms` }),
+      timeoutMs,
+    ).unref(),
   );
   const call = k.core
     .listNamespace({ limit: 1 })
@@ -96,7 +98,16 @@ export async function listObjects(
   labelSelector?: string,
 ): Promise<KObject[]> {
   try {
-    const r = await k.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+    const r = await k.objects.list(
+      apiVersion,
+      kind,
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      labelSelector,
+    );
     return (r.items ?? []).map((i) => ({ apiVersion, kind, ...i }) as KObject);
   } catch (e) {
     if (k8sStatus(e) === 404) return [];

@@ -43,7 +43,9 @@ function client(t: AwsTarget, region: string): Promise<RDSClient> {
   const key = `${region}|${t.endpointUrl ?? ''}|${t.profile ?? ''}`;
   let c = clients.get(key);
   if (!c) {
-    c = awsClientConfig(t, region).then(({ forcePathStyle: _f, ...cfg }) => new RDSClient(cfg as import("@aws-sdk/client-rds").RDSClientConfig));
+    c = awsClientConfig(t, region).then(
+      ({ forcePathStyle: _f, ...cfg }) => new RDSClient(cfg as import('@aws-sdk/client-rds').RDSClientConfig),
+    );
     clients.set(key, c);
   }
   return c;
@@ -53,7 +55,10 @@ function rdsError(e: unknown, what: string): StepError {
   const name = (e as { name?: string }).name ?? '';
   const msg = (e as Error).message ?? String(e);
   if (name === 'DBInstanceNotFoundFault' || name === 'DBInstanceNotFound')
-    return new StepError(`${what}: ${msg}`, { hint: 'check database.instanceId / drReplicaId and the region', cause: e });
+    return new StepError(`${what}: ${msg}`, {
+      hint: 'check database.instanceId / drReplicaId and the region',
+      cause: e,
+    });
   return new StepError(`${what}: ${name ? `${name}: ` : ''}${msg}`, { cause: e });
 }
 
@@ -74,14 +79,21 @@ export async function describeInstance(t: AwsTarget, region: string, id: string)
       ...(d.DBInstanceClass ? { instanceClass: d.DBInstanceClass } : {}),
     };
   } catch (e) {
-    if ((e as { name?: string }).name === 'DBInstanceNotFoundFault' || (e as { name?: string }).name === 'DBInstanceNotFound')
+    if (
+      (e as { name?: string }).name === 'DBInstanceNotFoundFault' ||
+      (e as { name?: string }).name === 'DBInstanceNotFound'
+    )
       return undefined;
     throw rdsError(e, `describe DB instance ${id} in ${region}`);
   }
 }
 
 /** Newest available snapshot of an instance in a region (copies keep the source instance id). */
-export async function newestSnapshot(t: AwsTarget, region: string, instanceId: string): Promise<DbSnapshotInfo | undefined> {
+export async function newestSnapshot(
+  t: AwsTarget,
+  region: string,
+  instanceId: string,
+): Promise<DbSnapshotInfo | undefined> {
   const c = await client(t, region);
   try {
     const r = await c.send(new DescribeDBSnapshotsCommand({}));
@@ -105,7 +117,13 @@ export async function newestSnapshot(t: AwsTarget, region: string, instanceId: s
 async function waitAvailable(c: RDSClient, id: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
   try {
     await waitUntilDBInstanceAvailable(
-      { client: c, maxWaitTime: Math.max(1, Math.ceil(timeoutMs / 1000)), minDelay: 1, maxDelay: 15, abortSignal: signal },
+      {
+        client: c,
+        maxWaitTime: Math.max(1, Math.ceil(timeoutMs / 1000)),
+        minDelay: 1,
+        maxDelay: 15,
+        abortSignal: signal,
+      },
       { DBInstanceIdentifier: id },
     );
   } catch (e) {
@@ -145,7 +163,11 @@ export async function describeClusterEndpoint(
     const r = await c.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }));
     const d = r.DBClusters?.[0];
     if (!d) return undefined;
-    return { status: d.Status ?? 'unknown', ...(d.Endpoint ? { address: d.Endpoint } : {}), ...(d.Port ? { port: d.Port } : {}) };
+    return {
+      status: d.Status ?? 'unknown',
+      ...(d.Endpoint ? { address: d.Endpoint } : {}),
+      ...(d.Port ? { port: d.Port } : {}),
+    };
   } catch (e) {
     if ((e as { name?: string }).name === 'DBClusterNotFoundFault') return undefined;
     throw rdsError(e, `describe DB cluster ${clusterId} in ${region}`);
@@ -170,7 +192,13 @@ export async function failoverCluster(
       }),
     );
     await waitUntilDBClusterAvailable(
-      { client: c, maxWaitTime: Math.max(1, Math.ceil(timeoutMs / 1000)), minDelay: 1, maxDelay: 15, abortSignal: signal },
+      {
+        client: c,
+        maxWaitTime: Math.max(1, Math.ceil(timeoutMs / 1000)),
+        minDelay: 1,
+        maxDelay: 15,
+        abortSignal: signal,
+      },
       { DBClusterIdentifier: clusterId },
     );
   } catch (e) {

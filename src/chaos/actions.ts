@@ -2,6 +2,7 @@
 // injects the fault. Targets must have opted in (label chaos.hive.dev/enabled=true on the pod, its
 // namespace or the node) unless includeUnlabelled; pod-kill respects the blast-radius cap.
 import type { V1Pod } from '@kubernetes/client-node';
+import type { K8s } from '../adapters/k8s.js';
 import {
   applyObject,
   deletePod,
@@ -13,18 +14,17 @@ import {
   namespaceLabels,
   readObject,
 } from '../adapters/k8s-chaos.js';
-import type { K8s } from '../adapters/k8s.js';
 import { StepError } from '../core/errors.js';
 import {
   ANN_EXPIRES,
   ANN_RESTORE,
+  dnsSafe,
   expiryAnnotations,
   type Fault,
   faultLabels,
   KWOK_NODE_ANNOTATION,
   LABEL_OPT_IN,
   LABEL_RUN,
-  dnsSafe,
   recordFault,
 } from './faults.js';
 import { type Action, resolveCount } from './schema.js';
@@ -54,10 +54,17 @@ export interface ActionOutcome {
 }
 
 function podReady(p: V1Pod): boolean {
-  return (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') && !p.metadata?.deletionTimestamp;
+  return (
+    (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') &&
+    !p.metadata?.deletionTimestamp
+  );
 }
 
-async function optedInPods(env: ActionEnv, namespace: string, selector: string): Promise<{ all: V1Pod[]; eligible: V1Pod[] }> {
+async function optedInPods(
+  env: ActionEnv,
+  namespace: string,
+  selector: string,
+): Promise<{ all: V1Pod[]; eligible: V1Pod[] }> {
   const all = await listPods(env.k, namespace, selector);
   if (env.includeUnlabelled) return { all, eligible: all };
   const nsIn = (await namespaceLabels(env.k, namespace))[LABEL_OPT_IN] === 'true';
@@ -67,7 +74,10 @@ async function optedInPods(env: ActionEnv, namespace: string, selector: string):
 /** Parse `a=b,c=d` into matchLabels (the only selector form NetworkPolicy faults accept). */
 export function matchLabels(selector: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of selector.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of selector
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z0-9./_-]+)\s*==?\s*([A-Za-z0-9._-]*)$/.exec(part);
     if (!m) throw new StepError(`selector "${selector}": only key=value terms are supported for network faults`);
     out[m[1] as string] = m[2] as string;
@@ -81,7 +91,10 @@ export function faultPolicy(
   runId: string,
   expiresAt: Date,
 ): Record<string, unknown> & { metadata: { name: string; namespace: string } } {
-  const name = `hivectl-chaos-${a.type === 'network-partition' ? 'partition' : `deny-${a.dependency}`}-${dnsSafe(runId)}`.slice(0, 63).replace(/-+$/, '');
+  const name =
+    `hivectl-chaos-${a.type === 'network-partition' ? 'partition' : `deny-${a.dependency}`}-${dnsSafe(runId)}`
+      .slice(0, 63)
+      .replace(/-+$/, '');
   const metadata = {
     name,
     namespace: a.namespace,
@@ -95,7 +108,11 @@ export function faultPolicy(
       ? [
           {
             podSelector: {
-              matchExpressions: Object.entries(matchLabels(a.to)).map(([key, v]) => ({ key, operator: 'NotIn', values: [v] })),
+              matchExpressions: Object.entries(matchLabels(a.to)).map(([key, v]) => ({
+                key,
+                operator: 'NotIn',
+                values: [v],
+              })),
             },
           },
         ]
@@ -154,12 +171,16 @@ export async function planAction(env: ActionEnv, a: Action): Promise<{ targets: 
       const eligible = nodes.filter(
         (n) =>
           (env.includeUnlabelled || n.metadata?.labels?.[LABEL_OPT_IN] === 'true') &&
-          (a.mode !== 'kwok' || n.metadata?.annotations?.[KWOK_NODE_ANNOTATION] !== undefined || n.metadata?.labels?.[LABEL_RUN] !== undefined),
+          (a.mode !== 'kwok' ||
+            n.metadata?.annotations?.[KWOK_NODE_ANNOTATION] !== undefined ||
+            n.metadata?.labels?.[LABEL_RUN] !== undefined),
       );
       const pick = eligible.slice(0, 1).map((n) => n.metadata?.name ?? '');
       return {
         targets: pick,
-        ...(pick.length === 0 ? { note: `no node ${a.node ?? a.selector ?? ''} opted in (${LABEL_OPT_IN}=true); use --include-unlabelled` } : {}),
+        ...(pick.length === 0
+          ? { note: `no node ${a.node ?? a.selector ?? ''} opted in (${LABEL_OPT_IN}=true); use --include-unlabelled` }
+          : {}),
       };
     }
     case 'network-partition':
@@ -168,7 +189,9 @@ export async function planAction(env: ActionEnv, a: Action): Promise<{ targets: 
       return { targets: [`NetworkPolicy ${p.metadata.namespace}/${p.metadata.name}`] };
     }
     case 'db-failover':
-      return { targets: [a.clusterId ? `cluster ${a.clusterId}` : `instance ${a.instanceId ?? '(from hivectl.yaml)'}`] };
+      return {
+        targets: [a.clusterId ? `cluster ${a.clusterId}` : `instance ${a.instanceId ?? '(from hivectl.yaml)'}`],
+      };
     case 'wait':
       return { targets: [] };
     case 'command':
@@ -205,7 +228,8 @@ export async function applyAction(env: ActionEnv, a: Action, targets: string[]):
         }
         const wasUnschedulable = Boolean((n.spec as { unschedulable?: boolean } | undefined)?.unschedulable);
         const restoreAnnotations: Record<string, string> = {};
-        if (a.mode === 'kwok') restoreAnnotations[KWOK_NODE_ANNOTATION] = md.annotations?.[KWOK_NODE_ANNOTATION] ?? 'fake';
+        if (a.mode === 'kwok')
+          restoreAnnotations[KWOK_NODE_ANNOTATION] = md.annotations?.[KWOK_NODE_ANNOTATION] ?? 'fake';
         const uncordon = a.mode === 'cordon' && !wasUnschedulable;
         await record({ kind: 'node', node, restoreAnnotations, uncordon });
         await mergePatch(
@@ -223,7 +247,10 @@ export async function applyAction(env: ActionEnv, a: Action, targets: string[]):
             ...(a.mode === 'cordon' ? { spec: { unschedulable: true } } : {}),
           },
         );
-        if (a.mode === 'kwok') detail.push(`stopped heartbeats of node ${node} (KWOK): it turns NotReady after the node-monitor grace period`);
+        if (a.mode === 'kwok')
+          detail.push(
+            `stopped heartbeats of node ${node} (KWOK): it turns NotReady after the node-monitor grace period`,
+          );
         else {
           detail.push(`cordoned node ${node}`);
           for (const p of await listPodsOnNode(env.k, node)) {
@@ -241,14 +268,20 @@ export async function applyAction(env: ActionEnv, a: Action, targets: string[]):
       const p = faultPolicy(a, env.runId, env.expiresAt);
       await record({
         kind: 'object',
-        ref: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: p.metadata.name, namespace: p.metadata.namespace },
+        ref: {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          name: p.metadata.name,
+          namespace: p.metadata.namespace,
+        },
       });
       await applyObject(env.k, p as never);
       detail.push(`created NetworkPolicy ${p.metadata.namespace}/${p.metadata.name}`);
       break;
     }
     case 'db-failover': {
-      if (!env.dbFailover) throw new StepError('db-failover needs an AWS target (aws.region and database.instanceId or clusterId)');
+      if (!env.dbFailover)
+        throw new StepError('db-failover needs an AWS target (aws.region and database.instanceId or clusterId)');
       detail.push(await env.dbFailover(a));
       break;
     }

@@ -1,7 +1,7 @@
 // Built-in experiments (`hivectl chaos pod-kill` ...): the same document a YAML file would hold,
 // with a default hypothesis on the platform's own Deployments.
 import type { HivectlConfig } from '../core/config.js';
-import { type ExperimentInput, type Experiment, parseExperiment } from './schema.js';
+import { type Experiment, type ExperimentInput, parseExperiment } from './schema.js';
 
 export const BUILTINS = ['pod-kill', 'node-failure', 'network-partition', 'dependency-outage', 'db-failover'] as const;
 export type Builtin = (typeof BUILTINS)[number];
@@ -31,13 +31,33 @@ export function builtinExperiment(kind: Builtin, f: BuiltinFlags, cfg: HivectlCo
   const action = (() => {
     switch (kind) {
       case 'pod-kill':
-        return { type: 'pod-kill', namespace: f.namespace ?? ns.agents, selector: agentsSel, count: asCount(f.count) ?? 1 };
+        return {
+          type: 'pod-kill',
+          namespace: f.namespace ?? ns.agents,
+          selector: agentsSel,
+          count: asCount(f.count) ?? 1,
+        };
       case 'node-failure':
-        return { type: 'node-failure', ...(f.node ? { node: f.node } : {}), ...(f.selector ? { selector: f.selector } : {}), mode: f.mode ?? 'cordon' };
+        return {
+          type: 'node-failure',
+          ...(f.node ? { node: f.node } : {}),
+          ...(f.selector ? { selector: f.selector } : {}),
+          mode: f.mode ?? 'cordon',
+        };
       case 'network-partition':
-        return { type: 'network-partition', namespace: f.namespace ?? ns.agents, from: f.from ?? agentsSel, ...(f.to ? { to: f.to } : {}) };
+        return {
+          type: 'network-partition',
+          namespace: f.namespace ?? ns.agents,
+          from: f.from ?? agentsSel,
+          ...(f.to ? { to: f.to } : {}),
+        };
       case 'dependency-outage':
-        return { type: 'dependency-outage', namespace: f.namespace ?? ns.agents, ...(f.selector ? { selector: f.selector } : {}), dependency: f.dependency ?? 'postgres' };
+        return {
+          type: 'dependency-outage',
+          namespace: f.namespace ?? ns.agents,
+          ...(f.selector ? { selector: f.selector } : {}),
+          dependency: f.dependency ?? 'postgres',
+        };
       case 'db-failover':
         return { type: 'db-failover' };
     }

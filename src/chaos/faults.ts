@@ -2,6 +2,8 @@
 // namespace, one per run) BEFORE it is applied, and the fault itself carries the run's label and an
 // expiry annotation. So a run killed at any point (Ctrl-C, SIGKILL, a crash) can be cleaned up by
 // `hivectl chaos cleanup` from the ledger, and from the labels even if the ledger is gone.
+
+import type { K8s } from '../adapters/k8s.js';
 import {
   applyObject,
   deleteObject,
@@ -11,7 +13,6 @@ import {
   type ObjectRef,
   readObject,
 } from '../adapters/k8s-chaos.js';
-import type { K8s } from '../adapters/k8s.js';
 
 export const LABEL_RUN = 'chaos.hive.dev/experiment';
 export const LABEL_LEDGER = 'chaos.hive.dev/ledger';
@@ -143,7 +144,11 @@ export async function revertFault(k: K8s, f: Fault): Promise<string> {
   }
   const node = await readObject(k, { apiVersion: 'v1', kind: 'Node', name: f.node });
   if (!node) return `node ${f.node} is gone`;
-  const annotations: Record<string, string | null> = { ...f.restoreAnnotations, [ANN_RESTORE]: null, [ANN_EXPIRES]: null };
+  const annotations: Record<string, string | null> = {
+    ...f.restoreAnnotations,
+    [ANN_RESTORE]: null,
+    [ANN_EXPIRES]: null,
+  };
   await mergePatch(
     k,
     { apiVersion: 'v1', kind: 'Node', name: f.node },
@@ -197,10 +202,17 @@ export async function cleanupFaults(
   // Sweep by label: objects and nodes carrying a run label.
   for (const [apiVersion, kind] of FAULT_KINDS) {
     for (const o of await listObjects(k, apiVersion, kind, undefined, LABEL_RUN)) {
-      const md = (o.metadata ?? {}) as { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+      const md = (o.metadata ?? {}) as {
+        name: string;
+        namespace?: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+      };
       if (!match(md.labels?.[LABEL_RUN], md.annotations?.[ANN_EXPIRES])) continue;
       try {
-        rep.reverted.push(await revertFault(k, { kind: 'object', ref: { apiVersion, kind, name: md.name, namespace: md.namespace } }));
+        rep.reverted.push(
+          await revertFault(k, { kind: 'object', ref: { apiVersion, kind, name: md.name, namespace: md.namespace } }),
+        );
       } catch (e) {
         rep.errors.push((e as Error).message);
       }
@@ -209,7 +221,10 @@ export async function cleanupFaults(
   for (const n of await listNodes(k, LABEL_RUN)) {
     const md = n.metadata ?? {};
     if (!match(md.labels?.[LABEL_RUN], md.annotations?.[ANN_EXPIRES])) continue;
-    const restore = JSON.parse(md.annotations?.[ANN_RESTORE] ?? '{}') as { annotations?: Record<string, string>; uncordon?: boolean };
+    const restore = JSON.parse(md.annotations?.[ANN_RESTORE] ?? '{}') as {
+      annotations?: Record<string, string>;
+      uncordon?: boolean;
+    };
     try {
       rep.reverted.push(
         await revertFault(k, {
@@ -247,7 +262,12 @@ export async function markAborted(k: K8s, namespace: string, runIds?: string[]):
  * After cleaning up runs that were killed (SIGKILL), their run lock (Lease `hivectl-lock`) is still
  * held by a dead holder. Release it when its holder is one of those runs and it stopped renewing.
  */
-export async function releaseDeadRunLock(k: K8s, namespace: string, runIds: string[], now = Date.now()): Promise<string | undefined> {
+export async function releaseDeadRunLock(
+  k: K8s,
+  namespace: string,
+  runIds: string[],
+  now = Date.now(),
+): Promise<string | undefined> {
   const ref = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace, name: 'hivectl-lock' };
   const lease = await readObject(k, ref);
   const spec = (lease?.spec ?? {}) as { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };

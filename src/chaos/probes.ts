@@ -1,7 +1,8 @@
 // Steady-state probes: each returns ok + the value it saw, never throws for a failed expectation
 // (a probe that cannot run at all is reported as not ok with its error).
-import { getDeployment, listPods } from '../adapters/k8s-chaos.js';
+
 import type { K8s } from '../adapters/k8s.js';
+import { getDeployment, listPods } from '../adapters/k8s-chaos.js';
 import { type Probe, probeName } from './schema.js';
 
 export interface ProbeResult {

@@ -111,14 +111,19 @@ export const experimentSchema = z
   .object({
     apiVersion: z.literal('hive.dev/v1').default('hive.dev/v1'),
     kind: z.literal('ChaosExperiment').default('ChaosExperiment'),
-    metadata: z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/), description: z.string().optional() }).strict(),
+    metadata: z
+      .object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/), description: z.string().optional() })
+      .strict(),
     spec: z
       .object({
         /** How long the faults stay in place while the hypothesis is watched. */
         duration: duration.default('30s'),
         /** Probe interval while the experiment runs. */
         interval: duration.default('1s'),
-        hypothesis: z.object({ probes: z.array(probeSchema).default([]) }).strict().prefault({}),
+        hypothesis: z
+          .object({ probes: z.array(probeSchema).default([]) })
+          .strict()
+          .prefault({}),
         method: z.array(actionSchema).min(1),
         rollbacks: z.array(rollbackSchema).default([]),
         /** Any of these failing while the experiment runs stops it and rolls the faults back. */

@@ -18,11 +18,17 @@ function common(c: Command): Command {
     .option('--duration <d>', 'how long the faults stay while the hypothesis is watched (e.g. 30s)')
     .option('--max-unavailable <n>', 'blast radius: pods of a target that may be down at once (count or %)')
     .option('--include-unlabelled', 'also target pods/nodes without the chaos.hive.dev/enabled=true opt-in label')
-    .addOption(new Option('--rollback-strategy <when>', 'when to roll the faults back').choices(['always', 'deviated', 'never']))
+    .addOption(
+      new Option('--rollback-strategy <when>', 'when to roll the faults back').choices(['always', 'deviated', 'never']),
+    )
     .option('--chaos-context <name>', 'kube context of the cluster under test (default: --context)');
 }
 
-async function runExperiment(cmd: Command, load: (cfg: import('../core/config.js').HivectlConfig) => Promise<import('../chaos/schema.js').Experiment>, flags: CommonFlags): Promise<void> {
+async function runExperiment(
+  cmd: Command,
+  load: (cfg: import('../core/config.js').HivectlConfig) => Promise<import('../chaos/schema.js').Experiment>,
+  flags: CommonFlags,
+): Promise<void> {
   const { runRunbookCommand } = await import('../core/command.js');
   const { chaosRunbook } = await import('../runbooks/chaos.js');
   const { chaosReport, chaosReportText } = await import('../report/chaos.js');
@@ -32,7 +38,8 @@ async function runExperiment(cmd: Command, load: (cfg: import('../core/config.js
     async (env) => {
       const exp = await load(env.config);
       if (flags.duration) exp.spec.duration = flags.duration;
-      if (flags.maxUnavailable) exp.spec.maxUnavailable = /%$/.test(flags.maxUnavailable) ? flags.maxUnavailable : Number(flags.maxUnavailable);
+      if (flags.maxUnavailable)
+        exp.spec.maxUnavailable = /%$/.test(flags.maxUnavailable) ? flags.maxUnavailable : Number(flags.maxUnavailable);
       if (flags.includeUnlabelled) exp.spec.includeUnlabelled = true;
       if (flags.rollbackStrategy) exp.spec.rollbackStrategy = flags.rollbackStrategy;
       const { inWindow } = await import('../chaos/schema.js');
@@ -85,7 +92,9 @@ export function register(program: Command): void {
         try {
           return parseExperiment(doc);
         } catch (e) {
-          throw new UsageError(`${file}: ${(e as Error).message}`, { hint: 'see docs/commands/chaos.md for the experiment schema' });
+          throw new UsageError(`${file}: ${(e as Error).message}`, {
+            hint: 'see docs/commands/chaos.md for the experiment schema',
+          });
         }
       },
       flags,
@@ -158,8 +167,14 @@ export function register(program: Command): void {
       // A killed experiment also left its run lock behind: release it once it stopped renewing.
       const released = r.errors.length ? undefined : await releaseDeadRunLock(k, env.target.namespace, r.runs);
       if (released) r.reverted.push(`released the run lock held by ${released}`);
-      env.io.result(r, () =>
-        [`runs: ${r.runs.join(', ') || '(none)'}`, ...r.reverted.map((x) => `  ${x}`), ...r.errors.map((x) => `  ERROR ${x}`)].join('\n') + '\n',
+      env.io.result(
+        r,
+        () =>
+          [
+            `runs: ${r.runs.join(', ') || '(none)'}`,
+            ...r.reverted.map((x) => `  ${x}`),
+            ...r.errors.map((x) => `  ERROR ${x}`),
+          ].join('\n') + '\n',
       );
       if (r.errors.length) process.exitCode = 1;
     });
@@ -177,8 +192,14 @@ export function register(program: Command): void {
       const aborted = await markAborted(k, env.target.namespace, opts.run);
       const r = await cleanupFaults(k, env.target.namespace, opts.run ? { runIds: opts.run } : {});
       const out = { aborted, ...r };
-      env.io.result(out, () =>
-        [`aborted: ${aborted.join(', ') || '(none running)'}`, ...r.reverted.map((x) => `  ${x}`), ...r.errors.map((x) => `  ERROR ${x}`)].join('\n') + '\n',
+      env.io.result(
+        out,
+        () =>
+          [
+            `aborted: ${aborted.join(', ') || '(none running)'}`,
+            ...r.reverted.map((x) => `  ${x}`),
+            ...r.errors.map((x) => `  ERROR ${x}`),
+          ].join('\n') + '\n',
       );
       if (r.errors.length) process.exitCode = 1;
     });

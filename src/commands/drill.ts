@@ -17,11 +17,28 @@ export function register(program: Command): void {
   program
     .command('drill')
     .description('run a DR drill (backup, chaos, restore, failover) and report RTO/RPO against the SLOs')
-    .addOption(new Option('--scenario <name>', 'what to drill').choices(['full', 'backup-restore', 'failover', 'chaos']).default('full'))
+    .addOption(
+      new Option('--scenario <name>', 'what to drill')
+        .choices(['full', 'backup-restore', 'failover', 'chaos'])
+        .default('full'),
+    )
     .option('--report <file>', 'write the report here (default with --sandbox: ./hivectl-drill-report.md)')
-    .addOption(new Option('--format <format>', 'report format (default: from the file extension, else markdown)').choices(['junit', 'markdown', 'json']))
+    .addOption(
+      new Option('--format <format>', 'report format (default: from the file extension, else markdown)').choices([
+        'junit',
+        'markdown',
+        'json',
+      ]),
+    )
     .option('--sandbox', 'bring up the local sandbox, bootstrap both clusters, seed data, then drill it')
-    .addOption(new Option('--mode <mode>', 'failover database mode (default from hivectl.yaml)').choices(['replica', 'snapshot', 'cluster', 'none']))
+    .addOption(
+      new Option('--mode <mode>', 'failover database mode (default from hivectl.yaml)').choices([
+        'replica',
+        'snapshot',
+        'cluster',
+        'none',
+      ]),
+    )
     .option('--include-unlabelled', 'let the chaos experiment target pods without the opt-in label')
     .option('--chaos-duration <d>', 'how long the chaos fault stays (default 10s)')
     .action(async (flags: DrillFlags, cmd: Command) => {
@@ -68,7 +85,9 @@ export function register(program: Command): void {
         const setup = await sandboxSetup(env, sc, run);
         const bad = setup.find((r) => r.status !== 'succeeded');
         if (bad) {
-          io.error(`sandbox setup failed in ${bad.runbook}: ${bad.error?.message ?? bad.status} (journal ${bad.journal})`);
+          io.error(
+            `sandbox setup failed in ${bad.runbook}: ${bad.error?.message ?? bad.status} (journal ${bad.journal})`,
+          );
           process.exitCode = bad.exitCode || 1;
           return;
         }

@@ -17,7 +17,12 @@ export interface ChaosReport {
   rollback?: RollbackResult;
 }
 
-export function chaosReport(experiment: string, runId: string, status: string, results: Record<string, unknown>): ChaosReport {
+export function chaosReport(
+  experiment: string,
+  runId: string,
+  status: string,
+  results: Record<string, unknown>,
+): ChaosReport {
   const before = results['chaos-steady-before'] as SteadyResult | undefined;
   const obs = results['chaos-observe'] as ObserveResult | undefined;
   const after = results['chaos-steady-after'] as SteadyResult | undefined;
@@ -47,10 +52,13 @@ export function chaosReport(experiment: string, runId: string, status: string, r
   });
 }
 
-const probeLine = (p: ProbeResult) => `${p.ok ? 'ok  ' : 'FAIL'} ${p.name}${p.value !== undefined ? ` = ${p.value}` : ''}${p.detail ? ` (${p.detail})` : ''}`;
+const probeLine = (p: ProbeResult) =>
+  `${p.ok ? 'ok  ' : 'FAIL'} ${p.name}${p.value !== undefined ? ` = ${p.value}` : ''}${p.detail ? ` (${p.detail})` : ''}`;
 
 export function chaosReportText(r: ChaosReport): string {
-  const out: string[] = [`experiment ${r.experiment} (run ${r.runId}): ${r.status}, ${r.deviated ? 'DEVIATED' : 'hypothesis held'}`];
+  const out: string[] = [
+    `experiment ${r.experiment} (run ${r.runId}): ${r.status}, ${r.deviated ? 'DEVIATED' : 'hypothesis held'}`,
+  ];
   if (r.before) out.push('steady state before:', ...r.before.map((p) => `  ${probeLine(p)}`));
   for (const a of r.actions) {
     out.push(`action ${a.type} ${a.startedAt} -> ${a.endedAt}`);
@@ -58,7 +66,10 @@ export function chaosReportText(r: ChaosReport): string {
   }
   out.push(`during: ${r.during.samples} sample(s), ${r.during.failedSamples} off the steady state`);
   if (r.during.worst) out.push(...r.during.worst.filter((p) => !p.ok).map((p) => `  ${probeLine(p)}`));
-  if (r.rollback) out.push(`rollback (${r.rollback.strategy}): ${r.rollback.rolledBack ? r.rollback.reverted.join(', ') || 'nothing to undo' : 'faults left in place'}`);
+  if (r.rollback)
+    out.push(
+      `rollback (${r.rollback.strategy}): ${r.rollback.rolledBack ? r.rollback.reverted.join(', ') || 'nothing to undo' : 'faults left in place'}`,
+    );
   if (r.after)
     out.push(
       `steady state after${r.recoveredInMs !== undefined ? ` (back in ${(r.recoveredInMs / 1000).toFixed(1)}s)` : ''}:`,

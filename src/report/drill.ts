@@ -7,7 +7,10 @@ export type DrillFormat = 'markdown' | 'junit' | 'json';
 const sec = (ms: number | undefined | null) => (ms === undefined || ms === null ? '-' : `${(ms / 1000).toFixed(2)}s`);
 
 function xml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  return s.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string,
+  );
 }
 
 export function drillJunit(r: DrillReport): string {
@@ -35,12 +38,16 @@ export function drillJunit(r: DrillReport): string {
   }
   const gates = r.gates.map((g) => {
     const t = `    <testcase classname="drill.slo" name="${xml(g.name)}" time="0">`;
-    return g.ok ? `${t}</testcase>` : `${t}\n      <failure message="${xml(`measured ${g.measured}, target ${g.target}`)}"/>\n    </testcase>`;
+    return g.ok
+      ? `${t}</testcase>`
+      : `${t}\n      <failure message="${xml(`measured ${g.measured}, target ${g.target}`)}"/>\n    </testcase>`;
   });
   const gf = r.gates.filter((g) => !g.ok).length;
   tests += r.gates.length;
   failures += gf;
-  suites.push(`  <testsuite name="drill.slo" tests="${r.gates.length}" failures="${gf}" errors="0" skipped="0" time="0">\n${gates.join('\n')}\n  </testsuite>`);
+  suites.push(
+    `  <testsuite name="drill.slo" tests="${r.gates.length}" failures="${gf}" errors="0" skipped="0" time="0">\n${gates.join('\n')}\n  </testsuite>`,
+  );
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="hivectl drill ${xml(r.scenario)}" tests="${tests}" failures="${failures}" skipped="${skipped}" time="${(r.durationMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
 }
 
@@ -49,27 +56,48 @@ export function drillMarkdown(r: DrillReport): string {
   out.push(`# hivectl DR drill: ${r.scenario}`, '');
   out.push(`- Started: ${r.startedAt}`, `- Result: **${r.status}** (exit ${r.exitCode}) in ${sec(r.durationMs)}`);
   out.push(`- SLOs: RTO ${sec(r.slo.rtoMs)}, RPO ${sec(r.slo.rpoMs)}`);
-  out.push(`- hivectl CPU time: ${sec(r.cpuMs)} (${((100 * r.cpuMs) / Math.max(1, r.durationMs)).toFixed(1)}% of wall time; the rest is waiting on servers)`, '');
+  out.push(
+    `- hivectl CPU time: ${sec(r.cpuMs)} (${((100 * r.cpuMs) / Math.max(1, r.durationMs)).toFixed(1)}% of wall time; the rest is waiting on servers)`,
+    '',
+  );
   out.push('## SLO gates', '', '| gate | measured | target | result |', '|---|---|---|---|');
   for (const g of r.gates) out.push(`| ${g.name} | ${g.measured} | ${g.target} | ${g.ok ? 'pass' : '**MISSED**'} |`);
   if (!r.gates.length) out.push('| (none measured) | | | |');
   out.push('');
   if (r.failover) {
-    out.push('## Failover', '', `- RTO (wall, start to DR verified): ${sec(r.failover.wallMs)}; RPO: ${sec(r.failover.rpoMs)} (${r.failover.rpoSource})`);
-    if (r.failover.readyAfterMs !== null) out.push(`- DR Deployments seen Ready ${sec(r.failover.readyAfterMs)} after the scale call (watch)`);
+    out.push(
+      '## Failover',
+      '',
+      `- RTO (wall, start to DR verified): ${sec(r.failover.wallMs)}; RPO: ${sec(r.failover.rpoMs)} (${r.failover.rpoSource})`,
+    );
+    if (r.failover.readyAfterMs !== null)
+      out.push(`- DR Deployments seen Ready ${sec(r.failover.readyAfterMs)} after the scale call (watch)`);
     for (const n of r.failover.notFenced) out.push(`- Not fenced: ${n}`);
     out.push('');
   }
-  if (r.restore) out.push('## Restore into a scratch database', '', `- Backup ${r.restore.backupId}: restored and verified in ${sec(r.restore.rtoMs)}; RPO ${sec(r.restore.rpoMs)}`, '');
+  if (r.restore)
+    out.push(
+      '## Restore into a scratch database',
+      '',
+      `- Backup ${r.restore.backupId}: restored and verified in ${sec(r.restore.rtoMs)}; RPO ${sec(r.restore.rpoMs)}`,
+      '',
+    );
   if (r.chaos) {
-    out.push('## Chaos', '', `- ${r.chaos.experiment}: ${r.chaos.deviated ? '**deviated**' : 'hypothesis held'}; ${r.chaos.during.samples} samples during, ${r.chaos.during.failedSamples} off the steady state`);
+    out.push(
+      '## Chaos',
+      '',
+      `- ${r.chaos.experiment}: ${r.chaos.deviated ? '**deviated**' : 'hypothesis held'}; ${r.chaos.during.samples} samples during, ${r.chaos.during.failedSamples} off the steady state`,
+    );
     for (const a of r.chaos.actions) out.push(`- ${a.type} at ${a.startedAt}: ${a.detail.join('; ')}`);
     out.push('');
   }
   out.push('## Phases and steps', '', '| phase | step | status | time |', '|---|---|---|---|');
   for (const p of r.phases) {
     out.push(`| **${p.phase}** | (run ${p.runId}) | ${p.status} | ${sec(p.durationMs)} |`);
-    for (const s of p.steps) out.push(`| | ${s.id} | ${s.status}${s.error ? `: ${s.error.replace(/\|/g, '\\|')}` : ''} | ${sec(s.durationMs)} |`);
+    for (const s of p.steps)
+      out.push(
+        `| | ${s.id} | ${s.status}${s.error ? `: ${s.error.replace(/\|/g, '\\|')}` : ''} | ${sec(s.durationMs)} |`,
+      );
   }
   out.push('');
   return `${out.join('\n')}\n`;
@@ -83,7 +111,10 @@ export function renderDrill(r: DrillReport, f: DrillFormat): string {
 
 export function drillSummary(r: DrillReport): string {
   const lines = [`drill ${r.scenario}: ${r.status} in ${sec(r.durationMs)} (exit ${r.exitCode})`];
-  for (const p of r.phases) lines.push(`  ${p.status === 'succeeded' ? '✔' : '✖'} ${p.phase.padEnd(10)} ${sec(p.durationMs).padStart(8)}${p.error ? `  ${p.error}` : ''}`);
+  for (const p of r.phases)
+    lines.push(
+      `  ${p.status === 'succeeded' ? '✔' : '✖'} ${p.phase.padEnd(10)} ${sec(p.durationMs).padStart(8)}${p.error ? `  ${p.error}` : ''}`,
+    );
   for (const g of r.gates) lines.push(`  ${g.ok ? 'ok  ' : 'MISS'} ${g.name}: ${g.measured} (target ${g.target})`);
   return `${lines.join('\n')}\n`;
 }

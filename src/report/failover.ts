@@ -1,6 +1,13 @@
 // The failover report: measured RTO (start of the run to the target side verified) and RPO (replica
 // lag or snapshot age at failover time), each step's time, and what could not be fenced.
-import type { FenceResult, PreflightResult, PromoteResult, ScaleUpResult, Timed, VerifyResult } from '../steps/failover/steps.js';
+import type {
+  FenceResult,
+  PreflightResult,
+  PromoteResult,
+  ScaleUpResult,
+  Timed,
+  VerifyResult,
+} from '../steps/failover/steps.js';
 
 export interface FailoverReport {
   direction: string;
@@ -20,7 +27,13 @@ export interface FailoverReport {
 
 const ORDER = ['preflight', 'fence-source', 'promote-db', 'repoint-endpoint', 'scale-target', 'verify-target'];
 
-export function failoverReport(direction: string, runId: string, status: string, results: Record<string, unknown>, startedAtMs?: number): FailoverReport {
+export function failoverReport(
+  direction: string,
+  runId: string,
+  status: string,
+  results: Record<string, unknown>,
+  startedAtMs?: number,
+): FailoverReport {
   const pre = results.preflight as PreflightResult | undefined;
   const fence = results['fence-source'] as FenceResult | undefined;
   const promote = results['promote-db'] as PromoteResult | undefined;
@@ -58,7 +71,10 @@ export function failoverReport(direction: string, runId: string, status: string,
 const s = (ms: number | null) => (ms === null ? 'unknown' : `${(ms / 1000).toFixed(2)}s`);
 
 export function failoverReportText(r: FailoverReport): string {
-  const out = [`${r.direction} (run ${r.runId}): ${r.status}`, `  RTO ${s(r.rtoMs)}   RPO ${s(r.rpoMs)} (${r.rpoSource})`];
+  const out = [
+    `${r.direction} (run ${r.runId}): ${r.status}`,
+    `  RTO ${s(r.rtoMs)}   RPO ${s(r.rpoMs)} (${r.rpoSource})`,
+  ];
   if (r.readyAfterMs !== null) out.push(`  target Ready ${s(r.readyAfterMs)} after the scale call (watch)`);
   for (const st of r.steps) out.push(`  ${st.id.padEnd(18)} ${s(st.ms)}`);
   for (const n of r.notFenced) out.push(`  NOT FENCED: ${n}`);

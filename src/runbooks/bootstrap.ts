@@ -73,7 +73,13 @@ function handleFor(source: (ctx: Ctx) => Promise<StackSource>, forceConflicts: b
   const plan = memo(async (ctx) => {
     const { planObjects } = await import('../steps/k8s/apply-plan.js');
     const s = await src.get(ctx);
-    return planObjects(await ctx.adapters.k8s(), applicable(s.objects), { forceConflicts, signal: ctx.signal });
+    const t0 = performance.now();
+    const p = await planObjects(await ctx.adapters.k8s(), applicable(s.objects), {
+      forceConflicts,
+      signal: ctx.signal,
+    });
+    ctx.io.debug(`server-side dry-run plan of ${s.objects.length} objects: ${Math.round(performance.now() - t0)} ms`);
+    return p;
   });
   return { source: src.get, plan: plan.get, reset: plan.reset, forceConflicts };
 }
@@ -106,8 +112,11 @@ export function bootstrapRunbook(i: BootstrapInputs, secrets: Record<string, str
     for (const v of Object.values(secrets)) ctx.registerSecret(v);
     const { rawKube, discoverCapabilities } = await import('../adapters/k8s-apply.js');
     const { renderStackDetailed } = await import('../render/stack.js');
+    const t0 = performance.now();
     const capabilities = await discoverCapabilities(await rawKube(await ctx.adapters.k8s()));
+    const t1 = performance.now();
     const r = renderStackDetailed(ctx.config, { env: i.env, capabilities, secrets });
+    ctx.io.debug(`discovery ${Math.round(t1 - t0)} ms, render ${Math.round(performance.now() - t1)} ms`);
     return { ...r, capabilities, description: `bootstrap --env ${i.env}` };
   }, i.forceConflicts);
   const items = stackItems(h, true);

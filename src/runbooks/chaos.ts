@@ -5,9 +5,8 @@
 //   4. observe the hypothesis for the duration; abort conditions and the kill switch stop it
 //   5. roll the faults back (always | deviated | never)
 //   6. probe the hypothesis again until it holds
-import { parseExperiment, type Experiment } from '../chaos/schema.js';
+import { type Experiment, parseExperiment } from '../chaos/schema.js';
 import type { Runbook } from '../core/step.js';
-import { registerRunbook } from './index.js';
 import {
   actionStep,
   type ChaosOptions,
@@ -17,6 +16,7 @@ import {
   steadyAfterStep,
   steadyBeforeStep,
 } from '../steps/chaos/experiment.js';
+import { registerRunbook } from './index.js';
 
 export function chaosRunbook(exp: Experiment, o: ChaosOptions = {}): Runbook {
   return {
@@ -45,7 +45,8 @@ export function chaosRunbookFromInputs(inputs: Record<string, unknown>): Runbook
 registerRunbook({
   name: 'chaos-run',
   title: 'Run a chaos experiment',
-  description: 'steady state before -> fault ledger -> inject actions -> observe -> roll back faults -> steady state after',
+  description:
+    'steady state before -> fault ledger -> inject actions -> observe -> roll back faults -> steady state after',
   build: (inputs) => chaosRunbookFromInputs(inputs),
   example: {
     experiment: {
@@ -53,7 +54,9 @@ registerRunbook({
       spec: {
         duration: '10s',
         hypothesis: { probes: [{ type: 'ready-replicas', namespace: 'hive-api', deployment: 'hive-api', min: 1 }] },
-        method: [{ type: 'pod-kill', namespace: 'hive-agents', selector: 'app.kubernetes.io/name=agent-worker', count: 1 }],
+        method: [
+          { type: 'pod-kill', namespace: 'hive-agents', selector: 'app.kubernetes.io/name=agent-worker', count: 1 },
+        ],
       },
     },
   },

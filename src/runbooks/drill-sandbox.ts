@@ -1,12 +1,12 @@
 // `hivectl drill --sandbox`: bring the local sandbox up, point a hivectl.yaml at it, bootstrap the
 // stack on both clusters (DR as a pilot light), create the RDS primary + cross-region replica in
 // moto, seed data, so that the drill that follows has something real to back up, break and move.
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { CommandEnv } from '../core/command.js';
-import type { Runbook } from '../core/step.js';
 import type { RunReport } from '../core/runner.js';
+import type { Runbook } from '../core/step.js';
 import {
   chaosOptInStep,
   ensureNamespacesStep,
@@ -67,7 +67,10 @@ export async function sandboxSetup(
       title: 'Sandbox: state namespace and RDS primary + DR replica',
       inputs: {},
       mutating: false,
-      items: [ensureNamespacesStep([env.target.context, drContext]), ensureSandboxRdsStep({ instanceId: sc.instanceId, replicaId: sc.replicaId })],
+      items: [
+        ensureNamespacesStep([env.target.context, drContext]),
+        ensureSandboxRdsStep({ instanceId: sc.instanceId, replicaId: sc.replicaId }),
+      ],
     })) &&
     (await step(bootstrapRunbook({ env: 'dev', forceConflicts: true, prune: false }, {}))) &&
     (await step(bootstrapRunbook({ env: 'dev', forceConflicts: true, prune: false }, {}), drEnv)) &&

@@ -8,11 +8,11 @@
 import { builtinExperiment } from '../chaos/builtins.js';
 import type { CommandEnv } from '../core/command.js';
 import { parseDurationMs } from '../core/duration.js';
-import type { Runbook } from '../core/step.js';
 import type { RunReport } from '../core/runner.js';
-import { chaosReport, type ChaosReport } from '../report/chaos.js';
-import { failoverReport, type FailoverReport } from '../report/failover.js';
-import { dropScratchDbStep, drillPreflightStep, databaseUrl, scratchDbStep } from '../steps/failover/drill.js';
+import type { Runbook } from '../core/step.js';
+import { type ChaosReport, chaosReport } from '../report/chaos.js';
+import { type FailoverReport, failoverReport } from '../report/failover.js';
+import { databaseUrl, drillPreflightStep, dropScratchDbStep, scratchDbStep } from '../steps/failover/drill.js';
 import type { DbMode } from '../steps/failover/steps.js';
 import { chaosRunbook } from './chaos.js';
 import { failoverEnv, failoverRunbook } from './failover.js';
@@ -123,7 +123,13 @@ export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase):
     return r;
   };
 
-  await phase('preflight', { name: 'drill-preflight', title: 'Drill preflight', inputs: {}, mutating: false, items: [drillPreflightStep()] });
+  await phase('preflight', {
+    name: 'drill-preflight',
+    title: 'Drill preflight',
+    inputs: {},
+    mutating: false,
+    items: [drillPreflightStep()],
+  });
 
   // Backup: the newest data, copied to the DR region.
   let backupId = '';
@@ -203,7 +209,8 @@ export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase):
 
   // SLO gates.
   const gate = (name: string, measured: number | null, target: number, note = '') => {
-    if (measured === null) rep.gates.push({ name, ok: true, measured: `unknown${note ? ` (${note})` : ''}`, target: `<= ${sec(target)}` });
+    if (measured === null)
+      rep.gates.push({ name, ok: true, measured: `unknown${note ? ` (${note})` : ''}`, target: `<= ${sec(target)}` });
     else rep.gates.push({ name, ok: measured <= target, measured: sec(measured), target: `<= ${sec(target)}` });
   };
   if (rep.restore) {

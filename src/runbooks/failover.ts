@@ -33,12 +33,21 @@ export interface FailoverInputs {
 /** Resolve the spec from hivectl.yaml + the resolved target. Throws exit 2 on missing settings. */
 export function failoverSpec(i: FailoverInputs, env: Pick<CommandEnv, 'config' | 'target'>): FailoverSpec {
   const c = env.config;
-  const primary = { label: 'primary' as const, context: env.target.context ?? c.cluster.context, region: env.target.region ?? c.aws.region };
+  const primary = {
+    label: 'primary' as const,
+    context: env.target.context ?? c.cluster.context,
+    region: env.target.region ?? c.aws.region,
+  };
   const dr = { label: 'dr' as const, context: c.cluster.drContext, region: env.target.drRegion ?? c.aws.drRegion };
-  if (!dr.context) throw new UsageError('no DR cluster configured', { hint: 'set cluster.drContext in hivectl.yaml (a kube context of the DR cluster)' });
+  if (!dr.context)
+    throw new UsageError('no DR cluster configured', {
+      hint: 'set cluster.drContext in hivectl.yaml (a kube context of the DR cluster)',
+    });
   const [from, to] = i.direction === 'failover' ? [primary, dr] : [dr, primary];
   if (i.to && to.region && i.to !== to.region)
-    throw new UsageError(`--to ${i.to} is not the ${to.label} region (${to.region})`, { hint: `use --to ${to.region}, or set aws.${to.label === 'dr' ? 'drRegion' : 'region'}` });
+    throw new UsageError(`--to ${i.to} is not the ${to.label} region (${to.region})`, {
+      hint: `use --to ${to.region}, or set aws.${to.label === 'dr' ? 'drRegion' : 'region'}`,
+    });
   const suffix = i.suffix ?? 'dr';
   return {
     direction: i.direction,
@@ -47,7 +56,11 @@ export function failoverSpec(i: FailoverInputs, env: Pick<CommandEnv, 'config' |
     mode: i.mode,
     replicaId: i.direction === 'failover' ? c.database.drReplicaId : c.database.instanceId,
     snapshotSourceId: i.direction === 'failover' ? c.database.instanceId : c.database.drReplicaId,
-    newInstanceId: `${(i.direction === 'failover' ? c.database.instanceId : c.database.drReplicaId) ?? 'hive-db'}-${i.direction}-${suffix}`.slice(0, 63),
+    newInstanceId:
+      `${(i.direction === 'failover' ? c.database.instanceId : c.database.drReplicaId) ?? 'hive-db'}-${i.direction}-${suffix}`.slice(
+        0,
+        63,
+      ),
     clusterId: c.database.clusterId,
   };
 }
@@ -71,7 +84,14 @@ export function failoverRunbook(i: FailoverInputs, env: Pick<CommandEnv, 'config
     title: `${i.direction === 'failover' ? 'Fail over' : 'Fail back'} to ${spec.to.label} (${spec.to.region ?? spec.to.context}), database mode ${spec.mode}`,
     inputs: { ...i },
     mutating: true,
-    items: [preflightStep(spec), fenceStep(spec), promoteStep(spec), repointStep(spec), scaleUpStep(spec), verifyTargetStep(spec)],
+    items: [
+      preflightStep(spec),
+      fenceStep(spec),
+      promoteStep(spec),
+      repointStep(spec),
+      scaleUpStep(spec),
+      verifyTargetStep(spec),
+    ],
   };
 }
 

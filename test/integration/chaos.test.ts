@@ -5,8 +5,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { sandboxConfigYaml } from '../../src/sandbox/index.js';
 import { kubectl, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
 
@@ -36,7 +36,9 @@ async function faults(): Promise<string> {
 }
 
 async function ledgers(stateNs: string): Promise<string> {
-  return (await kubectl(['get', 'configmap', '-n', stateNs, '-l', 'chaos.hive.dev/ledger=true', '-o', 'name'])).stdout.trim();
+  return (
+    await kubectl(['get', 'configmap', '-n', stateNs, '-l', 'chaos.hive.dev/ledger=true', '-o', 'name'])
+  ).stdout.trim();
 }
 
 /** Start the CLI without waiting for it; resolves its exit code later. */
@@ -97,7 +99,18 @@ describe('chaos', () => {
       ['network-partition', '--to', 'app.kubernetes.io/name=hive-api'],
       ['dependency-outage', '--dependency', 'redis'],
     ]) {
-      const r = await cli(base, ['chaos', ...args, '--namespace-target', agents, '--include-unlabelled', '--duration', '1s', '-y', '-o', 'json']);
+      const r = await cli(base, [
+        'chaos',
+        ...args,
+        '--namespace-target',
+        agents,
+        '--include-unlabelled',
+        '--duration',
+        '1s',
+        '-y',
+        '-o',
+        'json',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       const rep = JSON.parse(r.stdout).results;
       expect(rep.actions[0].detail[0]).toMatch(/^created NetworkPolicy /);
@@ -111,7 +124,18 @@ describe('chaos', () => {
     const node = (await kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout.trim();
     const cfg = config(uniqueName('ch-node'));
     const r = await cli(cfg, [
-      'chaos', 'node-failure', '--mode', 'kwok', '--node', node, '--include-unlabelled', '--duration', '1s', '-y', '-o', 'json',
+      'chaos',
+      'node-failure',
+      '--mode',
+      'kwok',
+      '--node',
+      node,
+      '--include-unlabelled',
+      '--duration',
+      '1s',
+      '-y',
+      '-o',
+      'json',
     ]);
     expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout).results;
@@ -123,7 +147,16 @@ describe('chaos', () => {
   it('SIGKILL mid-experiment, then `chaos cleanup` leaves no fault behind', async () => {
     const stateNs = uniqueName('ch-kill');
     const cfg = config(stateNs);
-    const run = start(cfg, ['chaos', 'network-partition', '--namespace-target', agents, '--include-unlabelled', '--duration', '120s', '-y']);
+    const run = start(cfg, [
+      'chaos',
+      'network-partition',
+      '--namespace-target',
+      agents,
+      '--include-unlabelled',
+      '--duration',
+      '120s',
+      '-y',
+    ]);
     await until('the partition fault', async () => (await faults()) !== '');
     run.child.kill('SIGKILL');
     const ended = await run.done;
@@ -140,7 +173,16 @@ describe('chaos', () => {
   it('`chaos abort` from a second process stops a running experiment and rolls it back', async () => {
     const stateNs = uniqueName('ch-abort');
     const cfg = config(stateNs);
-    const run = start(cfg, ['chaos', 'dependency-outage', '--namespace-target', agents, '--include-unlabelled', '--duration', '120s', '-y']);
+    const run = start(cfg, [
+      'chaos',
+      'dependency-outage',
+      '--namespace-target',
+      agents,
+      '--include-unlabelled',
+      '--duration',
+      '120s',
+      '-y',
+    ]);
     await until('the outage fault', async () => (await faults()) !== '');
     const a = await cli(cfg, ['chaos', 'abort']);
     expect(a.code, a.stderr).toBe(0);
@@ -162,7 +204,9 @@ describe('chaos', () => {
         spec: {
           duration: '2s',
           interval: '500ms',
-          hypothesis: { probes: [{ type: 'command', name: 'not degraded', command: ['sh', '-c', `test ! -e ${flag}`] }] },
+          hypothesis: {
+            probes: [{ type: 'command', name: 'not degraded', command: ['sh', '-c', `test ! -e ${flag}`] }],
+          },
           method: [{ type: 'command', command: ['touch', flag] }],
           rollbacks: [{ type: 'command', command: ['rm', '-f', flag] }],
         },
@@ -178,7 +222,10 @@ describe('chaos', () => {
 
   it('an invalid experiment file is a usage error (exit 2) naming the field', async () => {
     const exp = join(dir, 'bad.yaml');
-    writeFileSync(exp, stringify({ metadata: { name: 'bad' }, spec: { method: [{ type: 'pod-kill', namespace: 'x' }] } }));
+    writeFileSync(
+      exp,
+      stringify({ metadata: { name: 'bad' }, spec: { method: [{ type: 'pod-kill', namespace: 'x' }] } }),
+    );
     const r = await cli(base, ['chaos', 'run', exp, '-y']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/spec\.method\.0\.selector/);

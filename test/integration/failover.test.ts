@@ -4,10 +4,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureInstanceWithReplica } from '../../src/adapters/rds-failover.js';
+import { parse, stringify } from 'yaml';
 import { connectRds } from '../../src/adapters/rds.js';
+import { ensureInstanceWithReplica } from '../../src/adapters/rds-failover.js';
 import { sandboxConfigYaml } from '../../src/sandbox/index.js';
 import { kubectl, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
 
@@ -72,7 +72,9 @@ describe('failover', () => {
       [api, 'hive-api'],
       [agents, 'agent-worker'],
     ])
-      await kubectl(['scale', 'deploy', '-n', ns as string, d as string, '--replicas=0'], { context: sandbox().drContext });
+      await kubectl(['scale', 'deploy', '-n', ns as string, d as string, '--replicas=0'], {
+        context: sandbox().drContext,
+      });
     const before = await replicas(sandbox().context);
 
     const check = await cli(['failover', 'check', '--mode', 'replica']);
@@ -94,11 +96,17 @@ describe('failover', () => {
     ]);
     expect(await replicas(sandbox().drContext)).toBe(before);
     expect((await replicas(sandbox().context)).replace(/\/\d*/g, '/')).toBe('0/ 0/');
-    const url = await kubectl(['get', 'secret', '-n', api, 'hive-db', '-o', 'jsonpath={.data.url}'], { context: sandbox().drContext });
+    const url = await kubectl(['get', 'secret', '-n', api, 'hive-db', '-o', 'jsonpath={.data.url}'], {
+      context: sandbox().drContext,
+    });
     expect(Buffer.from(url.stdout, 'base64').toString()).toBe(sandbox().pgUrl);
     // PromoteReadReplica was called on the DR replica (moto 5.2.5 keeps showing a promoted cross-region
     // replica's source, so "standalone" cannot be asserted here).
-    expect(rep.promoted).toEqual({ mode: 'replica', instanceId: replicaId, endpoint: expect.objectContaining({ port: expect.any(Number) }) });
+    expect(rep.promoted).toEqual({
+      mode: 'replica',
+      instanceId: replicaId,
+      endpoint: expect.objectContaining({ port: expect.any(Number) }),
+    });
 
     const f = await cli(['failback', '-y', '-o', 'json']);
     expect(f.code, f.stderr).toBe(0);

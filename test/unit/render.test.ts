@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/core/config-schema.js';
 import { parseCpuMillis, parseMemoryBytes } from '../../src/render/quantity.js';
-import { kindTier, renderStack, renderStackDetailed, tiersOf } from '../../src/render/stack.js';
+import { applyPhasesOf, kindTier, renderStack, renderStackDetailed, tiersOf } from '../../src/render/stack.js';
 import { substitute } from '../../src/render/template.js';
 import type { KubernetesObject } from '../../src/render/types.js';
 import { readSecretValues } from '../../src/runbooks/bootstrap.js';
@@ -108,6 +108,26 @@ describe('renderStack', () => {
     expect(t.findIndex((g) => g.some((o) => o.kind === 'PriorityClass'))).toBeLessThan(
       t.findIndex((g) => g.some((o) => o.kind === 'Deployment')),
     );
+  });
+
+  it('applies in three phases: cluster prerequisites, namespace furniture, then workloads', async () => {
+    const phases = applyPhasesOf(await renderStack(config(), { env: 'prod' })).map(
+      (p) => new Set(p.map((o) => o.kind)),
+    );
+    expect(phases).toHaveLength(3);
+    expect([...phases[0]!].sort()).toEqual(['Namespace', 'PriorityClass']);
+    for (const k of [
+      'ResourceQuota',
+      'LimitRange',
+      'ServiceAccount',
+      'Role',
+      'ConfigMap',
+      'Secret',
+      'NetworkPolicy',
+      'Service',
+    ])
+      expect(phases[1]!.has(k)).toBe(true);
+    expect([...phases[2]!].sort()).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
   });
 
   it('renders optional CRD kinds only when the cluster serves them, and says why otherwise', () => {

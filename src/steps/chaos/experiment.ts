@@ -3,7 +3,15 @@
 // switch), roll the faults back per the rollback strategy, steady state after.
 import type { K8s } from '../../adapters/k8s.js';
 import { type ActionOutcome, applyAction, planAction } from '../../chaos/actions.js';
-import { cleanupFaults, type Fault, ledgerName, openLedger, readLedger, revertFault, setLedgerStatus } from '../../chaos/faults.js';
+import {
+  cleanupFaults,
+  type Fault,
+  ledgerName,
+  openLedger,
+  readLedger,
+  revertFault,
+  setLedgerStatus,
+} from '../../chaos/faults.js';
 import { type ProbeEnv, type ProbeResult, runProbes } from '../../chaos/probes.js';
 import type { Action, Experiment, Probe } from '../../chaos/schema.js';
 import { parseDurationMs } from '../../core/duration.js';
@@ -135,9 +143,10 @@ export function ledgerStep(exp: Experiment, o: ChaosOptions): Step<{ ttlMs: numb
     async rollback(ctx) {
       const k = await k8sOf(ctx, o);
       const r = await cleanupFaults(k, ctx.target.namespace, { runIds: [ctx.runId] });
-      if (r.errors.length) throw new StepError(`chaos cleanup left faults behind: ${r.errors.join('; ')}`, {
-        hint: 'run `hivectl chaos cleanup` once the cluster answers',
-      });
+      if (r.errors.length)
+        throw new StepError(`chaos cleanup left faults behind: ${r.errors.join('; ')}`, {
+          hint: 'run `hivectl chaos cleanup` once the cluster answers',
+        });
     },
   };
 }
@@ -181,7 +190,8 @@ export function actionStep(
           await rf.failoverCluster(t, region, clusterId, ctx.signal, ctx.mode.timeoutMs);
           return `failed over DB cluster ${clusterId} (${region})`;
         }
-        if (!instanceId) throw new StepError('db-failover: no instanceId or clusterId (database.instanceId in hivectl.yaml)');
+        if (!instanceId)
+          throw new StepError('db-failover: no instanceId or clusterId (database.instanceId in hivectl.yaml)');
         await rf.rebootWithFailover(t, region, instanceId, ctx.signal, ctx.mode.timeoutMs);
         return `rebooted DB instance ${instanceId} with failover (${region})`;
       },
@@ -194,8 +204,13 @@ export function actionStep(
     async plan(ctx) {
       const p = await planAction(await env(ctx), a);
       return {
-        summary: p.note ?? (p.targets.length ? p.targets.join(', ') : a.type === 'wait' ? `wait ${a.duration}` : 'no target'),
-        changes: p.targets.map((t) => ({ action: a.type === 'pod-kill' ? ('delete' as const) : ('update' as const), target: t, detail: a.type })),
+        summary:
+          p.note ?? (p.targets.length ? p.targets.join(', ') : a.type === 'wait' ? `wait ${a.duration}` : 'no target'),
+        changes: p.targets.map((t) => ({
+          action: a.type === 'pod-kill' ? ('delete' as const) : ('update' as const),
+          target: t,
+          detail: a.type,
+        })),
         payload: { targets: p.targets },
       };
     },
@@ -216,7 +231,10 @@ export function actionStep(
   };
 }
 
-export function observeStep(exp: Experiment, o: ChaosOptions): Step<{ durationMs: number; intervalMs: number }, ObserveResult> {
+export function observeStep(
+  exp: Experiment,
+  o: ChaosOptions,
+): Step<{ durationMs: number; intervalMs: number }, ObserveResult> {
   return {
     id: OBSERVE_STEP,
     title: `Observe the hypothesis for ${exp.spec.duration}`,
@@ -288,7 +306,10 @@ export function rollbackFaultsStep(exp: Experiment, o: ChaosOptions): Step<null,
       if (exp.spec.rollbacks.length) {
         const exec = await import('../../adapters/exec.js');
         for (const rb of exp.spec.rollbacks) {
-          const res = await exec.run(rb.command[0] as string, rb.command.slice(1), { signal: ctx.signal, reject: false });
+          const res = await exec.run(rb.command[0] as string, rb.command.slice(1), {
+            signal: ctx.signal,
+            reject: false,
+          });
           out.commands.push({ command: rb.command, exitCode: res.exitCode });
         }
       }

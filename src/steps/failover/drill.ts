@@ -22,7 +22,11 @@ export function drillPreflightStep(): Step<null, DrillPreflightResult> {
     id: 'drill-preflight',
     title: 'Preflight: primary cluster, database and queue answer',
     async plan() {
-      return { summary: 'read-only checks', changes: [{ action: 'read', target: 'cluster, PostgreSQL, Redis' }], payload: null };
+      return {
+        summary: 'read-only checks',
+        changes: [{ action: 'read', target: 'cluster, PostgreSQL, Redis' }],
+        payload: null,
+      };
     },
     async apply(ctx) {
       const checks: DrillPreflightResult['checks'] = [];
@@ -31,9 +35,14 @@ export function drillPreflightStep(): Step<null, DrillPreflightResult> {
       const r = await kc.reachable(k);
       checks.push({ name: 'primary cluster reachable', ok: r.ok, detail: r.ok ? k.server : (r.error ?? '') });
       for (const w of [ctx.config.platform.api, ctx.config.platform.agents]) {
-        const ns = w === ctx.config.platform.api ? ctx.config.platform.namespaces.api : ctx.config.platform.namespaces.agents;
+        const ns =
+          w === ctx.config.platform.api ? ctx.config.platform.namespaces.api : ctx.config.platform.namespaces.agents;
         const d = r.ok ? await kc.getDeployment(k, ns, w.deployment) : undefined;
-        checks.push({ name: `${ns}/${w.deployment} deployed`, ok: Boolean(d), detail: d ? `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0} ready` : 'missing' });
+        checks.push({
+          name: `${ns}/${w.deployment} deployed`,
+          ok: Boolean(d),
+          detail: d ? `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0} ready` : 'missing',
+        });
       }
       if (ctx.config.database.url) {
         try {
@@ -45,7 +54,12 @@ export function drillPreflightStep(): Step<null, DrillPreflightResult> {
       }
       try {
         const n = await queueLength(ctx);
-        if (n !== undefined) checks.push({ name: 'task queue answers', ok: Number.isFinite(n), detail: `${ctx.config.redis.queueKey} depth ${n}` });
+        if (n !== undefined)
+          checks.push({
+            name: 'task queue answers',
+            ok: Number.isFinite(n),
+            detail: `${ctx.config.redis.queueKey} depth ${n}`,
+          });
       } catch (e) {
         checks.push({ name: 'task queue answers', ok: false, detail: (e as Error).message });
       }
@@ -72,7 +86,11 @@ export function scratchDbStep(name: string): Step<{ name: string }, { name: stri
     id: 'scratch-db',
     title: `Create scratch database ${name} to restore into`,
     async plan() {
-      return { summary: `CREATE DATABASE ${name}`, changes: [{ action: 'create', target: `database ${name}` }], payload: { name } };
+      return {
+        summary: `CREATE DATABASE ${name}`,
+        changes: [{ action: 'create', target: `database ${name}` }],
+        payload: { name },
+      };
     },
     async apply(ctx, p) {
       const url = ctx.config.database.url;
@@ -94,11 +112,16 @@ export function dropScratchDbStep(name: string): Step<{ name: string }, { droppe
     id: 'drop-scratch-db',
     title: `Drop scratch database ${name}`,
     async plan() {
-      return { summary: `DROP DATABASE ${name}`, changes: [{ action: 'delete', target: `database ${name}` }], payload: { name } };
+      return {
+        summary: `DROP DATABASE ${name}`,
+        changes: [{ action: 'delete', target: `database ${name}` }],
+        payload: { name },
+      };
     },
     async apply(ctx, p) {
       const url = ctx.config.database.url;
-      if (url) await (await ctx.adapters.pg()).query(url, `DROP DATABASE IF EXISTS "${p.name}" WITH (FORCE)`, ctx.signal);
+      if (url)
+        await (await ctx.adapters.pg()).query(url, `DROP DATABASE IF EXISTS "${p.name}" WITH (FORCE)`, ctx.signal);
       return { dropped: p.name };
     },
   };
@@ -106,7 +129,10 @@ export function dropScratchDbStep(name: string): Step<{ name: string }, { droppe
 
 // ---- `drill --sandbox` setup: what a real environment already has, created on the local sandbox ----
 
-export function ensureSandboxRdsStep(o: { instanceId: string; replicaId: string }): Step<null, { instance: string; replica: string }> {
+export function ensureSandboxRdsStep(o: {
+  instanceId: string;
+  replicaId: string;
+}): Step<null, { instance: string; replica: string }> {
   return {
     id: 'sandbox-rds',
     title: `RDS (moto): primary ${o.instanceId} and its cross-region read replica ${o.replicaId}`,
@@ -124,13 +150,22 @@ export function ensureSandboxRdsStep(o: { instanceId: string; replicaId: string 
       if (!ctx.target.region || !ctx.target.drRegion) throw new StepError('the sandbox config has no regions');
       const rf = await import('../../adapters/rds-failover.js');
       const t = { region: ctx.target.region, endpointUrl: ctx.target.endpointUrl, profile: ctx.target.profile };
-      const r = await rf.ensureInstanceWithReplica(t, ctx.target.region, o.instanceId, ctx.target.drRegion, o.replicaId);
+      const r = await rf.ensureInstanceWithReplica(
+        t,
+        ctx.target.region,
+        o.instanceId,
+        ctx.target.drRegion,
+        o.replicaId,
+      );
       return { instance: `${r.instance.id} ${r.instance.status}`, replica: `${r.replica.id} ${r.replica.status}` };
     },
   };
 }
 
-export function seedDataStep(o: { rows: number; tasks: number }): Step<null, { table: string; rows: number; queue: string; tasks: number }> {
+export function seedDataStep(o: {
+  rows: number;
+  tasks: number;
+}): Step<null, { table: string; rows: number; queue: string; tasks: number }> {
   return {
     id: 'seed-data',
     title: `Seed data: ${o.rows} rows in PostgreSQL, ${o.tasks} tasks in the Redis queue`,
@@ -158,11 +193,22 @@ export function seedDataStep(o: { rows: number; tasks: number }): Step<null, { t
       );
       if (ctx.config.redis.url) {
         const exec = await import('../../adapters/exec.js');
-        const tasks = Array.from({ length: o.tasks }, (_, i) => JSON.stringify({ id: `drill-${i}`, kind: 'summarise' }));
-        await exec.run('redis-cli', ['-u', ctx.config.redis.url, 'DEL', ctx.config.redis.queueKey], { signal: ctx.signal });
-        await exec.run('redis-cli', ['-u', ctx.config.redis.url, 'RPUSH', ctx.config.redis.queueKey, ...tasks], { signal: ctx.signal });
+        const tasks = Array.from({ length: o.tasks }, (_, i) =>
+          JSON.stringify({ id: `drill-${i}`, kind: 'summarise' }),
+        );
+        await exec.run('redis-cli', ['-u', ctx.config.redis.url, 'DEL', ctx.config.redis.queueKey], {
+          signal: ctx.signal,
+        });
+        await exec.run('redis-cli', ['-u', ctx.config.redis.url, 'RPUSH', ctx.config.redis.queueKey, ...tasks], {
+          signal: ctx.signal,
+        });
       }
-      return { table: 'hivectl_drill_orders', rows: o.rows, queue: ctx.config.redis.queueKey, tasks: ctx.config.redis.url ? o.tasks : 0 };
+      return {
+        table: 'hivectl_drill_orders',
+        rows: o.rows,
+        queue: ctx.config.redis.queueKey,
+        tasks: ctx.config.redis.url ? o.tasks : 0,
+      };
     },
   };
 }
@@ -173,12 +219,20 @@ export function chaosOptInStep(): Step<null, { namespace: string }> {
     id: 'chaos-opt-in',
     title: 'Label the agents namespace chaos.hive.dev/enabled=true',
     async plan(ctx) {
-      return { summary: ctx.config.platform.namespaces.agents, changes: [{ action: 'update', target: `v1 Namespace ${ctx.config.platform.namespaces.agents}` }], payload: null };
+      return {
+        summary: ctx.config.platform.namespaces.agents,
+        changes: [{ action: 'update', target: `v1 Namespace ${ctx.config.platform.namespaces.agents}` }],
+        payload: null,
+      };
     },
     async apply(ctx) {
       const kc = await import('../../adapters/k8s-chaos.js');
       const ns = ctx.config.platform.namespaces.agents;
-      await kc.mergePatch(await ctx.adapters.k8s(), { apiVersion: 'v1', kind: 'Namespace', name: ns }, { metadata: { labels: { 'chaos.hive.dev/enabled': 'true' } } });
+      await kc.mergePatch(
+        await ctx.adapters.k8s(),
+        { apiVersion: 'v1', kind: 'Namespace', name: ns },
+        { metadata: { labels: { 'chaos.hive.dev/enabled': 'true' } } },
+      );
       return { namespace: ns };
     },
   };
@@ -190,7 +244,11 @@ export function pilotLightStep(): Step<null, { scaled: string[] }> {
     id: 'dr-pilot-light',
     title: 'Scale the DR workloads to 0 (pilot light)',
     async plan(ctx) {
-      return { summary: `${ctx.config.cluster.drContext}: API and agents -> 0`, changes: [{ action: 'update', target: 'DR Deployments', detail: 'replicas -> 0' }], payload: null };
+      return {
+        summary: `${ctx.config.cluster.drContext}: API and agents -> 0`,
+        changes: [{ action: 'update', target: 'DR Deployments', detail: 'replicas -> 0' }],
+        payload: null,
+      };
     },
     async apply(ctx) {
       const kc = await import('../../adapters/k8s-chaos.js');
@@ -216,7 +274,11 @@ export function ensureNamespacesStep(contexts: Array<string | undefined>): Step<
     id: 'state-namespace',
     title: "hivectl's namespace exists on every cluster",
     async plan(ctx) {
-      return { summary: ctx.target.namespace, changes: [{ action: 'create', target: `v1 Namespace ${ctx.target.namespace}` }], payload: null };
+      return {
+        summary: ctx.target.namespace,
+        changes: [{ action: 'create', target: `v1 Namespace ${ctx.target.namespace}` }],
+        payload: null,
+      };
     },
     async apply(ctx) {
       const { ensureNamespace } = await import('../../chaos/faults.js');

@@ -73,7 +73,10 @@ async function side(ctx: Ctx, s: Side): Promise<K8s> {
 }
 
 /** The checks of `hivectl failover check`: each a line, read-only. */
-export async function preflightChecks(ctx: Ctx, spec: FailoverSpec): Promise<{ checks: Check[]; rpoMs: number | null; rpoSource: string }> {
+export async function preflightChecks(
+  ctx: Ctx,
+  spec: FailoverSpec,
+): Promise<{ checks: Check[]; rpoMs: number | null; rpoSource: string }> {
   const kc = await import('../../adapters/k8s-chaos.js');
   const checks: Check[] = [];
   let rpoMs: number | null = null;
@@ -83,7 +86,11 @@ export async function preflightChecks(ctx: Ctx, spec: FailoverSpec): Promise<{ c
   try {
     target = await side(ctx, spec.to);
     const r = await kc.reachable(target);
-    checks.push({ name: `${spec.to.label} cluster reachable`, ok: r.ok, detail: r.ok ? `${target.contextName} at ${target.server}` : (r.error ?? '') });
+    checks.push({
+      name: `${spec.to.label} cluster reachable`,
+      ok: r.ok,
+      detail: r.ok ? `${target.contextName} at ${target.server}` : (r.error ?? ''),
+    });
     if (!r.ok) target = undefined;
   } catch (e) {
     checks.push({ name: `${spec.to.label} cluster reachable`, ok: false, detail: (e as Error).message });
@@ -94,7 +101,9 @@ export async function preflightChecks(ctx: Ctx, spec: FailoverSpec): Promise<{ c
       checks.push({
         name: `${spec.to.label} bootstrapped: ${w.namespace}/${w.name}`,
         ok: Boolean(d),
-        detail: d ? `present (replicas ${d.spec?.replicas ?? 0})` : 'missing: run `hivectl bootstrap` against that cluster',
+        detail: d
+          ? `present (replicas ${d.spec?.replicas ?? 0})`
+          : 'missing: run `hivectl bootstrap` against that cluster',
       });
       const images = (d?.spec?.template.spec?.containers ?? []).map((c) => c.image ?? '');
       checks.push({
@@ -109,21 +118,29 @@ export async function preflightChecks(ctx: Ctx, spec: FailoverSpec): Promise<{ c
   try {
     if (spec.mode === 'replica') {
       const rf = await import('../../adapters/rds-failover.js');
-      const i = spec.replicaId && spec.to.region ? await rf.describeInstance(t, spec.to.region, spec.replicaId) : undefined;
+      const i =
+        spec.replicaId && spec.to.region ? await rf.describeInstance(t, spec.to.region, spec.replicaId) : undefined;
       checks.push({
         name: `${spec.to.label} database: read replica ${spec.replicaId ?? '(database.drReplicaId unset)'}`,
         ok: Boolean(i),
-        detail: i ? `${i.status}${i.replicaSource ? `, replica of ${i.replicaSource}` : ', already standalone'}` : `not found in ${spec.to.region}`,
+        detail: i
+          ? `${i.status}${i.replicaSource ? `, replica of ${i.replicaSource}` : ', already standalone'}`
+          : `not found in ${spec.to.region}`,
       });
       rpoSource = 'replica lag (a CloudWatch metric, not read by hivectl: reported as unknown)';
     } else if (spec.mode === 'snapshot') {
       const rf = await import('../../adapters/rds-failover.js');
-      const s = spec.snapshotSourceId && spec.to.region ? await rf.newestSnapshot(t, spec.to.region, spec.snapshotSourceId) : undefined;
+      const s =
+        spec.snapshotSourceId && spec.to.region
+          ? await rf.newestSnapshot(t, spec.to.region, spec.snapshotSourceId)
+          : undefined;
       const age = s?.createdAt ? Date.now() - Date.parse(s.createdAt) : undefined;
       checks.push({
         name: `${spec.to.label} database: newest snapshot of ${spec.snapshotSourceId ?? '(database.instanceId unset)'} in ${spec.to.region}`,
         ok: Boolean(s),
-        detail: s ? `${s.id}, ${age !== undefined ? `${Math.round(age / 1000)}s old` : 'age unknown'}` : 'none: run `hivectl backup create` (it copies snapshots to the DR region)',
+        detail: s
+          ? `${s.id}, ${age !== undefined ? `${Math.round(age / 1000)}s old` : 'age unknown'}`
+          : 'none: run `hivectl backup create` (it copies snapshots to the DR region)',
       });
       if (age !== undefined) {
         rpoMs = age;
@@ -131,11 +148,22 @@ export async function preflightChecks(ctx: Ctx, spec: FailoverSpec): Promise<{ c
       }
     } else if (spec.mode === 'cluster') {
       const rf = await import('../../adapters/rds-failover.js');
-      const c = spec.clusterId && spec.to.region ? await rf.describeClusterEndpoint(t, spec.to.region, spec.clusterId) : undefined;
-      checks.push({ name: `${spec.to.label} database: cluster ${spec.clusterId ?? '(database.clusterId unset)'}`, ok: Boolean(c), detail: c ? c.status : 'not found' });
+      const c =
+        spec.clusterId && spec.to.region
+          ? await rf.describeClusterEndpoint(t, spec.to.region, spec.clusterId)
+          : undefined;
+      checks.push({
+        name: `${spec.to.label} database: cluster ${spec.clusterId ?? '(database.clusterId unset)'}`,
+        ok: Boolean(c),
+        detail: c ? c.status : 'not found',
+      });
       rpoSource = 'Aurora replication lag (not read by hivectl)';
     } else {
-      checks.push({ name: 'database: shared PostgreSQL (database.kind postgres, no RDS source)', ok: true, detail: 'nothing to promote' });
+      checks.push({
+        name: 'database: shared PostgreSQL (database.kind postgres, no RDS source)',
+        ok: true,
+        detail: 'nothing to promote',
+      });
       rpoMs = 0;
       rpoSource = 'one database serves both sides';
     }
@@ -156,22 +184,37 @@ export async function preflightChecks(ctx: Ctx, spec: FailoverSpec): Promise<{ c
   const targetBucket = spec.direction === 'failover' ? b.drBucket : b.bucket;
   const sourceBucket = spec.direction === 'failover' ? b.bucket : b.drBucket;
   if (!targetBucket || !sourceBucket || !spec.to.region || !spec.from.region) {
-    checks.push({ name: 'backups in the target region', ok: true, warn: true, detail: 'skipped: backup.bucket / drBucket not configured' });
+    checks.push({
+      name: 'backups in the target region',
+      ok: true,
+      warn: true,
+      detail: 'skipped: backup.bucket / drBucket not configured',
+    });
   } else {
     try {
       const newest = async (region: string, bucket: string) => {
         const s3 = await ctx.adapters.s3(region);
         const l = await s3.list(bucket, b.prefix);
-        const m = l.objects.filter((o) => o.key.endsWith('manifest.json')).sort((x, y) => (y.lastModified?.getTime() ?? 0) - (x.lastModified?.getTime() ?? 0));
+        const m = l.objects
+          .filter((o) => o.key.endsWith('manifest.json'))
+          .sort((x, y) => (y.lastModified?.getTime() ?? 0) - (x.lastModified?.getTime() ?? 0));
         return m[0]?.key;
       };
-      const [src, dst] = await Promise.all([newest(spec.from.region, sourceBucket), newest(spec.to.region, targetBucket)]);
+      const [src, dst] = await Promise.all([
+        newest(spec.from.region, sourceBucket),
+        newest(spec.to.region, targetBucket),
+      ]);
       const ok = src === undefined ? dst !== undefined || true : dst === src;
       checks.push({
         name: `${spec.to.label} bucket ${targetBucket} holds the newest backup`,
         ok,
         ...(src === undefined ? { warn: true } : {}),
-        detail: src === undefined ? 'no backup in the source bucket yet' : ok ? src : `newest is ${src}, target has ${dst ?? 'none'}`,
+        detail:
+          src === undefined
+            ? 'no backup in the source bucket yet'
+            : ok
+              ? src
+              : `newest is ${src}, target has ${dst ?? 'none'}`,
       });
     } catch (e) {
       checks.push({ name: `${spec.to.label} bucket ${targetBucket}`, ok: false, detail: (e as Error).message });
@@ -185,7 +228,11 @@ export function preflightStep(spec: FailoverSpec): Step<null, PreflightResult> {
     id: 'preflight',
     title: `Preflight: ${spec.to.label} side ready to take over`,
     async plan() {
-      return { summary: 'check target cluster, database source, backups, images', changes: [{ action: 'read', target: `${spec.to.label} side` }], payload: null };
+      return {
+        summary: 'check target cluster, database source, backups, images',
+        changes: [{ action: 'read', target: `${spec.to.label} side` }],
+        payload: null,
+      };
     },
     async apply(ctx) {
       const start = Date.now();
@@ -217,8 +264,14 @@ export function fenceStep(spec: FailoverSpec): Step<null, FenceResult> {
     destructive: true,
     async plan(ctx) {
       return {
-        summary: `${spec.from.label}: ${workloads(ctx).map((w) => `${w.namespace}/${w.name}`).join(', ')} -> 0`,
-        changes: workloads(ctx).map((w) => ({ action: 'update' as const, target: `apps/v1 Deployment ${w.namespace}/${w.name} (${spec.from.label})`, detail: 'replicas -> 0' })),
+        summary: `${spec.from.label}: ${workloads(ctx)
+          .map((w) => `${w.namespace}/${w.name}`)
+          .join(', ')} -> 0`,
+        changes: workloads(ctx).map((w) => ({
+          action: 'update' as const,
+          target: `apps/v1 Deployment ${w.namespace}/${w.name} (${spec.from.label})`,
+          detail: 'replicas -> 0',
+        })),
         payload: null,
       };
     },
@@ -234,7 +287,8 @@ export function fenceStep(spec: FailoverSpec): Step<null, FenceResult> {
         k = await side(ctx, spec.from);
         const r = await kc.reachable(k);
         reachable = r.ok;
-        if (!r.ok) notFenced.push(`${spec.from.label} cluster unreachable (${r.error}): its workloads could not be scaled to 0`);
+        if (!r.ok)
+          notFenced.push(`${spec.from.label} cluster unreachable (${r.error}): its workloads could not be scaled to 0`);
       } catch (e) {
         notFenced.push(`${spec.from.label} cluster: ${(e as Error).message}`);
       }
@@ -285,11 +339,11 @@ export interface PromoteResult extends Timed {
 export function promoteStep(spec: FailoverSpec): Step<null, PromoteResult> {
   const what =
     spec.mode === 'replica'
-      ? `PromoteReadReplica ${spec.replicaId}`
+      ? `PromoteReadReplica ${spec.replicaId ?? '(no read replica configured)'}`
       : spec.mode === 'snapshot'
-        ? `RestoreDBInstanceFromDBSnapshot (newest copy of ${spec.snapshotSourceId}) -> ${spec.newInstanceId}`
+        ? `RestoreDBInstanceFromDBSnapshot (newest copy of ${spec.snapshotSourceId ?? '(no instance configured)'}) -> ${spec.newInstanceId}`
         : spec.mode === 'cluster'
-          ? `FailoverDBCluster ${spec.clusterId}`
+          ? `FailoverDBCluster ${spec.clusterId ?? '(no cluster configured)'}`
           : 'nothing (shared PostgreSQL)';
   return {
     id: 'promote-db',
@@ -298,7 +352,13 @@ export function promoteStep(spec: FailoverSpec): Step<null, PromoteResult> {
     async plan() {
       return {
         summary: what,
-        changes: [{ action: spec.mode === 'none' ? 'none' : spec.mode === 'snapshot' ? 'create' : 'update', target: `RDS ${spec.to.region ?? ''}`, detail: what }],
+        changes: [
+          {
+            action: spec.mode === 'none' ? 'none' : spec.mode === 'snapshot' ? 'create' : 'update',
+            target: `RDS ${spec.to.region ?? ''}`,
+            detail: what,
+          },
+        ],
         payload: null,
       };
     },
@@ -308,20 +368,31 @@ export function promoteStep(spec: FailoverSpec): Step<null, PromoteResult> {
       const rpo = { rpoMs: pre?.rpoMs ?? null, rpoSource: pre?.rpoSource ?? 'unknown' };
       const region = spec.to.region;
       if (spec.mode === 'none') return timed(start, { mode: spec.mode, ...rpo });
-      if (!region) throw new StepError(`no AWS region for the ${spec.to.label} side`, { hint: 'pass --dr-region or set aws.drRegion' });
+      if (!region)
+        throw new StepError(`no AWS region for the ${spec.to.label} side`, {
+          hint: 'pass --dr-region or set aws.drRegion',
+        });
       const rf = await import('../../adapters/rds-failover.js');
       const t = awsTarget(ctx);
       if (spec.mode === 'replica') {
-        if (!spec.replicaId) throw new StepError('no read replica configured', { hint: 'set database.drReplicaId in hivectl.yaml' });
+        if (!spec.replicaId)
+          throw new StepError('no read replica configured', { hint: 'set database.drReplicaId in hivectl.yaml' });
         const i = await rf.promoteReplica(t, region, spec.replicaId, ctx.signal, ctx.mode.timeoutMs);
-        return timed(start, { mode: spec.mode, instanceId: i.id, ...(i.address ? { endpoint: { host: i.address, port: i.port ?? 5432 } } : {}), ...rpo });
+        return timed(start, {
+          mode: spec.mode,
+          instanceId: i.id,
+          ...(i.address ? { endpoint: { host: i.address, port: i.port ?? 5432 } } : {}),
+          ...rpo,
+        });
       }
       if (spec.mode === 'snapshot') {
-        if (!spec.snapshotSourceId || !spec.newInstanceId) throw new StepError('no source instance for snapshot mode', { hint: 'set database.instanceId' });
+        if (!spec.snapshotSourceId || !spec.newInstanceId)
+          throw new StepError('no source instance for snapshot mode', { hint: 'set database.instanceId' });
         const snap = await rf.newestSnapshot(t, region, spec.snapshotSourceId);
         if (!snap) throw new StepError(`no snapshot of ${spec.snapshotSourceId} in ${region}`);
         const rds = await ctx.adapters.rds(region);
-        if (!(await rds.describeInstance(spec.newInstanceId))) await rds.restoreFromSnapshot(snap.id, spec.newInstanceId);
+        if (!(await rds.describeInstance(spec.newInstanceId)))
+          await rds.restoreFromSnapshot(snap.id, spec.newInstanceId);
         const i = await rds.waitInstance(spec.newInstanceId, ctx.signal, Math.ceil(ctx.mode.timeoutMs / 1000));
         const age = snap.createdAt ? start - Date.parse(snap.createdAt) : null;
         return timed(start, {
@@ -335,7 +406,12 @@ export function promoteStep(spec: FailoverSpec): Step<null, PromoteResult> {
       if (!spec.clusterId) throw new StepError('no Aurora cluster configured', { hint: 'set database.clusterId' });
       await rf.failoverCluster(t, region, spec.clusterId, ctx.signal, ctx.mode.timeoutMs);
       const c = await rf.describeClusterEndpoint(t, region, spec.clusterId);
-      return timed(start, { mode: spec.mode, instanceId: spec.clusterId, ...(c?.address ? { endpoint: { host: c.address, port: c.port ?? 5432 } } : {}), ...rpo });
+      return timed(start, {
+        mode: spec.mode,
+        instanceId: spec.clusterId,
+        ...(c?.address ? { endpoint: { host: c.address, port: c.port ?? 5432 } } : {}),
+        ...rpo,
+      });
     },
     // A promoted replica cannot be demoted: rollback leaves it and the report says so.
   };
@@ -360,9 +436,17 @@ export function endpointData(
   // database.kind postgres: the data plane is that PostgreSQL (in the sandbox the RDS endpoint from
   // moto is not a database); rds/aurora: the promoted instance's endpoint.
   if (kind === 'postgres' || !promoted?.endpoint) {
-    if (!dbUrl) throw new StepError('no database endpoint to point at', { hint: 'set database.url (kind postgres) or configure an RDS source' });
+    if (!dbUrl)
+      throw new StepError('no database endpoint to point at', {
+        hint: 'set database.url (kind postgres) or configure an RDS source',
+      });
     const u = new URL(dbUrl);
-    return { host: u.hostname, port: u.port || '5432', database: u.pathname.replace(/^\//, '') || 'postgres', url: dbUrl };
+    return {
+      host: u.hostname,
+      port: u.port || '5432',
+      database: u.pathname.replace(/^\//, '') || 'postgres',
+      url: dbUrl,
+    };
   }
   const database = previous?.database ?? (dbUrl ? new URL(dbUrl).pathname.replace(/^\//, '') : '') ?? 'postgres';
   const base = previous?.url ?? dbUrl;
@@ -386,7 +470,13 @@ export function repointStep(spec: FailoverSpec): Step<{ namespace: string; secre
       const secret = ctx.config.database.endpointSecret;
       return {
         summary: `Secret ${namespace}/${secret} (${spec.to.label}) -> the promoted endpoint`,
-        changes: [{ action: 'update', target: `v1 Secret ${namespace}/${secret} (${spec.to.label})`, detail: 'host, port, database, url' }],
+        changes: [
+          {
+            action: 'update',
+            target: `v1 Secret ${namespace}/${secret} (${spec.to.label})`,
+            detail: 'host, port, database, url',
+          },
+        ],
         payload: { namespace, secret },
       };
     },
@@ -397,7 +487,12 @@ export function repointStep(spec: FailoverSpec): Step<{ namespace: string; secre
       const prior = ctx.results.get('repoint-endpoint') as RepointResult | undefined;
       const current = await kc.readSecretData(k, p.namespace, p.secret);
       const previous = prior?.previous ?? current;
-      const data = endpointData(ctx.config.database.kind, ctx.config.database.url, ctx.results.get('promote-db') as PromoteResult | undefined, previous);
+      const data = endpointData(
+        ctx.config.database.kind,
+        ctx.config.database.url,
+        ctx.results.get('promote-db') as PromoteResult | undefined,
+        previous,
+      );
       for (const v of [data.url, previous?.url]) if (v) registerUrlSecret(ctx, v);
       const agentsNs = ctx.config.platform.namespaces.agents;
       await kc.writeSecretData(k, p.namespace, p.secret, { ...(current ?? {}), ...data });
@@ -444,8 +539,14 @@ export function scaleUpStep(spec: FailoverSpec): Step<null, ScaleUpResult> {
     destructive: false,
     async plan(ctx) {
       return {
-        summary: `${spec.to.label}: ${workloads(ctx).map((w) => `${w.namespace}/${w.name}`).join(', ')} -> the replicas fenced on the ${spec.from.label}`,
-        changes: workloads(ctx).map((w) => ({ action: 'update' as const, target: `apps/v1 Deployment ${w.namespace}/${w.name} (${spec.to.label})`, detail: 'replicas' })),
+        summary: `${spec.to.label}: ${workloads(ctx)
+          .map((w) => `${w.namespace}/${w.name}`)
+          .join(', ')} -> the replicas fenced on the ${spec.from.label}`,
+        changes: workloads(ctx).map((w) => ({
+          action: 'update' as const,
+          target: `apps/v1 Deployment ${w.namespace}/${w.name} (${spec.to.label})`,
+          detail: 'replicas',
+        })),
         payload: null,
       };
     },
@@ -455,11 +556,15 @@ export function scaleUpStep(spec: FailoverSpec): Step<null, ScaleUpResult> {
       const kc = await import('../../adapters/k8s-chaos.js');
       const { waitForRollout } = await import('../../adapters/k8s-watch.js');
       const k = await side(ctx, spec.to);
-      const want = fence?.replicas ?? workloads(ctx).map((w) => ({ namespace: w.namespace, name: w.name, replicas: w.replicas }));
+      const want =
+        fence?.replicas ?? workloads(ctx).map((w) => ({ namespace: w.namespace, name: w.name, replicas: w.replicas }));
       const scaled: ScaleUpResult['scaled'] = [];
       for (const w of want) {
         const d = await kc.getDeployment(k, w.namespace, w.name);
-        if (!d) throw new StepError(`${w.namespace}/${w.name} is missing on the ${spec.to.label} cluster`, { hint: 'bootstrap that cluster first' });
+        if (!d)
+          throw new StepError(`${w.namespace}/${w.name} is missing on the ${spec.to.label} cluster`, {
+            hint: 'bootstrap that cluster first',
+          });
         scaled.push({ ...w, previous: d.spec?.replicas ?? 0 });
         if ((d.spec?.replicas ?? 0) !== w.replicas) await kc.scaleDeployment(k, w.namespace, w.name, w.replicas);
       }
@@ -486,7 +591,11 @@ export function verifyTargetStep(spec: FailoverSpec): Step<null, VerifyResult> {
     id: 'verify-target',
     title: `Verify the ${spec.to.label} side: Deployments Ready, database reachable at its new endpoint`,
     async plan() {
-      return { summary: 'read-only checks', changes: [{ action: 'read', target: `${spec.to.label} Deployments + database` }], payload: null };
+      return {
+        summary: 'read-only checks',
+        changes: [{ action: 'read', target: `${spec.to.label} Deployments + database` }],
+        payload: null,
+      };
     },
     async apply(ctx) {
       const start = Date.now();

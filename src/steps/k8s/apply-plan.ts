@@ -14,7 +14,7 @@ import {
 } from '../../adapters/k8s-apply.js';
 import { waitForQuotaStatus } from '../../adapters/k8s-watch.js';
 import { StepError } from '../../core/errors.js';
-import { tiersOf } from '../../render/stack.js';
+import { applyPhasesOf } from '../../render/stack.js';
 import { type KubernetesObject, shortRef } from '../../render/types.js';
 import {
   type FieldConflict,
@@ -214,7 +214,7 @@ export interface AppliedObject {
   action: ObjectAction;
 }
 
-/** Apply the planned changes tier by tier; objects of one tier in parallel. */
+/** Apply the planned changes phase by phase (APPLY_PHASES); objects of one phase in parallel. */
 export async function applyPlanned(
   k8s: K8s,
   objects: KubernetesObject[],
@@ -224,7 +224,7 @@ export async function applyPlanned(
   const raw = await rawKube(k8s);
   const byRef = new Map(planned.map((p) => [p.ref, p]));
   const applied: AppliedObject[] = [];
-  for (const tier of tiersOf(objects)) {
+  for (const tier of applyPhasesOf(objects)) {
     const todo = tier.filter((o) => (byRef.get(refKey(o))?.action ?? 'create') !== 'none');
     await pool(todo, 16, async (o) => {
       const p = byRef.get(refKey(o)) ?? { action: 'create' as const, force: false, dropReplicas: false };

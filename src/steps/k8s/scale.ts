@@ -28,6 +28,7 @@ export const ANN_PAUSED_BOUNDS = 'hivectl.dev/paused-bounds';
 export const ANN_HISTORY = 'hivectl.dev/autoscale-history';
 export const KEDA_PAUSED = 'autoscaling.keda.sh/paused-replicas';
 const SETTLE_MS = 1500;
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
 export interface AgentsTarget {
   namespace: string;
@@ -175,7 +176,7 @@ export async function scaleDeployment(
     // The ReplicaSet controller ranks pods from its informer cache, which lags the apiserver by a
     // moment: scaling in the same instant as the annotation lets it pick by stale costs (seen in the
     // sandbox: a busy agent removed). Give the cache a beat when costs changed.
-    if (changed > 0) await new Promise((r) => setTimeout(r, SETTLE_MS));
+    if (changed > 0) await settle();
   }
   await mergePatch(
     raw,
@@ -284,6 +285,9 @@ export function scaleReplicasStep(o: { replicas: number; pauseAutoscaler: boolea
       const raw = await rawKube(await ctx.adapters.k8s());
       const st = await readAgents(raw, t);
       let pausedNow = false;
+      // Costs first: lowering a paused HPA's bounds makes the HPA controller scale in by itself, and it
+      // must already find the idle agents marked.
+      if (p.to < st.replicas && (await setDeletionCosts(raw, st.pods)) > 0) await settle();
       if (p.pause && st.autoscaler) {
         pausedNow = !st.autoscaler.paused;
         await pauseAutoscaler(raw, st.autoscaler, p.to);
