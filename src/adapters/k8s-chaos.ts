@@ -239,3 +239,33 @@ export async function namespaceLabels(k: K8s, namespace: string): Promise<Record
     throw k8sError(e, `read namespace ${namespace}`, k.server);
   }
 }
+
+/**
+ * Report a node's Ready condition through the status subresource, as its kubelet would (KWOK nodes
+ * in the sandbox, once KWOK no longer manages them). Read-modify-replace: conditions are a list.
+ */
+export async function setNodeReady(
+  k: K8s,
+  name: string,
+  ready: boolean,
+  reason: string,
+  message: string,
+): Promise<void> {
+  try {
+    const node = await k.core.readNodeStatus({ name });
+    const now = new Date();
+    const conditions = (node.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
+    conditions.push({
+      type: 'Ready',
+      status: ready ? 'True' : 'False',
+      reason,
+      message,
+      lastHeartbeatTime: now,
+      lastTransitionTime: now,
+    });
+    node.status = { ...(node.status ?? {}), conditions };
+    await k.core.replaceNodeStatus({ name, body: node });
+  } catch (e) {
+    throw k8sError(e, `set node ${name} Ready=${ready}`, k.server);
+  }
+}

@@ -50,7 +50,23 @@ export function createK8sExec(kube: K8s): K8sExec {
 async function execOnce(ex: k8s.Exec, o: ExecOptions): Promise<ExecResult> {
   const what = `exec in ${o.namespace}/${o.pod} (${o.command.join(' ')})`;
   const collectOut = !o.stdout;
-  const out = o.stdout ?? new PassThrough();
+  // client-node writes each websocket frame into `out` without looking at write()'s return value, so a
+  // slow consumer (an S3 upload) would let frames pile up in memory: pause the socket until it drains.
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  if (o.stdout) out.pipe(o.stdout);
+  const rawWrite = out.write.bind(out) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  out.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const ok = rawWrite(chunk, ...rest);
+    if (!ok && ws?.pause && !paused) {
+      paused = true;
+      ws.pause();
+      out.once('drain', () => {
+        paused = false;
+        ws?.resume?.();
+      });
+    }
+    return ok;
+  }) as typeof out.write;
   const outChunks: Buffer[] = [];
   if (collectOut) out.on('data', (c: Buffer) => outChunks.push(c));
   const err = new PassThrough();
@@ -59,6 +75,16 @@ async function execOnce(ex: k8s.Exec, o: ExecOptions): Promise<ExecResult> {
     if (errChunks.reduce((a, b) => a + b.length, 0) < 64 * 1024) errChunks.push(c);
   });
   const stdin = o.stdin ? new PassThrough() : null;
+  let ws:
+    | {
+        close(): void;
+        pause?(): void;
+        resume?(): void;
+        bufferedAmount: number;
+        on(ev: string, f: (...a: unknown[]) => void): void;
+      }
+    | undefined;
+  let paused = false;
   let status: k8s.V1Status | undefined;
   return await new Promise<ExecResult>((resolve, reject) => {
     let settled = false;
@@ -73,7 +99,6 @@ async function execOnce(ex: k8s.Exec, o: ExecOptions): Promise<ExecResult> {
           stderr: Buffer.concat(errChunks).toString('utf8'),
         });
     };
-    let ws: { close(): void; bufferedAmount: number; on(ev: string, f: (...a: unknown[]) => void): void } | undefined;
     const onAbort = () => {
       ws?.close();
       finish(new StepError(`${what}: aborted`));

@@ -148,3 +148,6 @@ export async function connectRedis(url: string, o: { timeoutMs?: number } = {}):
     },
   };
 }
+
+/** Short name used by callers that seed or read the queue: `connect(url)`. */
+export const connect = connectRedis;

@@ -13,6 +13,7 @@ import {
   mergePatch,
   namespaceLabels,
   readObject,
+  setNodeReady,
 } from '../adapters/k8s-chaos.js';
 import { StepError } from '../core/errors.js';
 import {
@@ -247,11 +248,13 @@ export async function applyAction(env: ActionEnv, a: Action, targets: string[]):
             ...(a.mode === 'cordon' ? { spec: { unschedulable: true } } : {}),
           },
         );
-        if (a.mode === 'kwok')
-          detail.push(
-            `stopped heartbeats of node ${node} (KWOK): it turns NotReady after the node-monitor grace period`,
-          );
-        else {
+        if (a.mode === 'kwok') {
+          // Unmanaged, KWOK stops writing the node's status (but keeps renewing its Lease), so report
+          // NotReady as a failing kubelet would; the node-lifecycle controller taints it and marks its
+          // pods NotReady. Putting the annotation back lets KWOK report Ready again.
+          await setNodeReady(env.k, node, false, 'HivectlChaos', `node failure injected by hivectl run ${env.runId}`);
+          detail.push(`stopped KWOK managing node ${node} and reported it NotReady`);
+        } else {
           detail.push(`cordoned node ${node}`);
           for (const p of await listPodsOnNode(env.k, node)) {
             const ns = p.metadata?.namespace ?? '';

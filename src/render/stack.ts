@@ -131,6 +131,8 @@ export function renderStackDetailed(config: HivectlConfig, opts: RenderStackOpti
         name: meta.name,
         ...(meta.namespace ? { namespace: meta.namespace } : {}),
         reason: CONDITION_REASON[failed] ?? `condition ${failed} is false`,
+        // A run without --secret-file must not delete the secrets an earlier run created.
+        ...(failed === 'appSecret' ? { keepLive: true } : {}),
       });
       continue;
     }

@@ -31,6 +31,8 @@ export interface SkippedObject {
   name: string;
   namespace?: string;
   reason: string;
+  /** Not rendered this time, but a live one must stay (prune leaves it): secret values not given this run. */
+  keepLive?: boolean;
 }
 
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';

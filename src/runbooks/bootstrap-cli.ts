@@ -69,7 +69,15 @@ export async function bootstrapCommand(cmd: Command, opts: Record<string, unknow
     const r = renderStackDetailed(env.config, { env: stackEnv, capabilities, secrets });
     const [plan, prune] = await Promise.all([
       planObjects(k8s, r.objects, { forceConflicts: inputs.forceConflicts }),
-      inputs.prune ? findPrunable(raw, r.instance, r.objects, prunableKinds(capabilities)) : Promise.resolve([]),
+      inputs.prune
+        ? findPrunable(
+            raw,
+            r.instance,
+            r.objects,
+            prunableKinds(capabilities),
+            r.skipped.filter((x) => x.keepLive),
+          )
+        : Promise.resolve([]),
     ]);
     if (plan.conflicts.length && !inputs.forceConflicts) throw new FieldConflictError(plan.conflicts);
     let text = renderDiffs(plan);

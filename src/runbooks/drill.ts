@@ -163,6 +163,8 @@ export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase):
       cfg,
     );
     exp.metadata.name = 'drill-pod-kill';
+    // The queue must not back up while an agent is down (seeded: 100 tasks).
+    if (cfg.redis.url) exp.spec.hypothesis.probes.push({ type: 'queue-depth', max: 10_000 });
     const r = await phase('chaos', chaosRunbook(exp, { context: env.target.context }));
     if (r) rep.chaos = chaosReport(exp.metadata.name, r.runId, r.status, r.results);
   }

@@ -3,6 +3,8 @@
 // test harness (test/helpers/global-setup.ts) both call these functions, so CI exercises the path a
 // user runs. Servers outlive the process that started them; their ports and pids are remembered in
 // state/sandbox.json, and a second `up` reuses whatever is still healthy.
+
+import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -332,52 +334,74 @@ function kwokctlConfig(l: Layout): string {
   ].join('\n');
 }
 
+/** kwokctl's create arguments; their fingerprint is kept beside the cluster so that a change of
+ * flags or versions re-creates it (kwokctl start reuses the flags a cluster was created with). */
+function createArgs(l: Layout, name: string): string[] {
+  const bin = (d: string, n: string) => join(d, n);
+  return [
+    '--config',
+    l.kwokctlConfig,
+    'create',
+    'cluster',
+    '--name',
+    name,
+    '--runtime',
+    'binary',
+    '--kube-apiserver-binary',
+    bin(l.k8sBin, 'kube-apiserver'),
+    '--kube-controller-manager-binary',
+    bin(l.k8sBin, 'kube-controller-manager'),
+    '--kube-scheduler-binary',
+    bin(l.k8sBin, 'kube-scheduler'),
+    '--etcd-binary',
+    bin(l.etcdBin, 'etcd'),
+    '--kwok-controller-binary',
+    bin(l.kwokBin, 'kwok'),
+    '--enable-crds=Exec,ClusterExec',
+    // Chaos fails a node by removing its annotation: KWOK stops its heartbeats, and the real
+    // node-lifecycle controller marks it NotReady after the grace period.
+    '--extra-args',
+    'kwok-controller=manage-all-nodes=false',
+    '--extra-args',
+    'kwok-controller=manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+    '--extra-args',
+    'kube-controller-manager=node-monitor-grace-period=10s',
+    // KWOK renews node Leases every quarter of their duration (default 200 s -> every 50 s): longer
+    // than the 10 s grace, so healthy nodes flapped NotReady and their pods stayed NotReady. 20 s
+    // -> renewed every 5 s. (KWOK keeps renewing the Lease of a node it no longer manages, so
+    // `chaos node-failure --mode kwok` also reports the node NotReady itself.)
+    '--extra-args',
+    'kwok-controller=node-lease-duration-seconds=20',
+    '--kubeconfig',
+    l.kubeconfig,
+    '--wait',
+    '2m',
+  ];
+}
+
+function fingerprintFile(l: Layout, name: string): string {
+  return join(clusterDir(l, name), 'hivectl-create.sha256');
+}
+
+function createFingerprint(l: Layout, name: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify(createArgs(l, name)))
+    .digest('hex');
+}
+
+function createdWithCurrentArgs(l: Layout, name: string): boolean {
+  try {
+    return readFileSync(fingerprintFile(l, name), 'utf8').trim() === createFingerprint(l, name);
+  } catch {
+    return false;
+  }
+}
+
 async function createCluster(l: Layout, name: string, progress: Progress) {
   progress(`creating KWOK cluster ${name} (kube-apiserver, etcd, controller-manager, scheduler, kwok-controller)`);
   writeFileSync(l.kwokctlConfig, kwokctlConfig(l));
-  const bin = (d: string, n: string) => join(d, n);
-  await run(
-    join(l.kwokBin, 'kwokctl'),
-    [
-      '--config',
-      l.kwokctlConfig,
-      'create',
-      'cluster',
-      '--name',
-      name,
-      '--runtime',
-      'binary',
-      '--kube-apiserver-binary',
-      bin(l.k8sBin, 'kube-apiserver'),
-      '--kube-controller-manager-binary',
-      bin(l.k8sBin, 'kube-controller-manager'),
-      '--kube-scheduler-binary',
-      bin(l.k8sBin, 'kube-scheduler'),
-      '--etcd-binary',
-      bin(l.etcdBin, 'etcd'),
-      '--kwok-controller-binary',
-      bin(l.kwokBin, 'kwok'),
-      '--enable-crds=Exec,ClusterExec',
-      // Chaos fails a node by removing its annotation: KWOK stops its heartbeats, and the real
-      // node-lifecycle controller marks it NotReady after the grace period.
-      '--extra-args',
-      'kwok-controller=manage-all-nodes=false',
-      '--extra-args',
-      'kwok-controller=manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-      '--extra-args',
-      'kube-controller-manager=node-monitor-grace-period=10s',
-      // KWOK renews node Leases every quarter of their duration (default 200 s -> every 50 s): longer
-      // than the 10 s grace, so healthy nodes flapped NotReady and their pods stayed NotReady. 20 s
-      // -> renewed every 5 s.
-      '--extra-args',
-      'kwok-controller=node-lease-duration-seconds=20',
-      '--kubeconfig',
-      l.kubeconfig,
-      '--wait',
-      '2m',
-    ],
-    { env: kwokEnv(l), timeoutMs: 5 * 60_000 },
-  );
+  await run(join(l.kwokBin, 'kwokctl'), createArgs(l, name), { env: kwokEnv(l), timeoutMs: 5 * 60_000 });
+  writeFileSync(fingerprintFile(l, name), `${createFingerprint(l, name)}\n`);
 }
 
 async function startCluster(l: Layout, name: string, progress: Progress) {
@@ -390,6 +414,13 @@ async function startCluster(l: Layout, name: string, progress: Progress) {
 
 async function ensureCluster(l: Layout, name: string, region: string, nodes: number, progress: Progress) {
   const ctx = contextOf(name);
+  if (existsSync(join(clusterDir(l, name), 'kwok.yaml')) && !createdWithCurrentArgs(l, name)) {
+    progress(`cluster ${name} was created with other flags or versions; re-creating it (its data is lost)`);
+    await run(join(l.kwokBin, 'kwokctl'), ['delete', 'cluster', '--name', name, '--kubeconfig', l.kubeconfig], {
+      env: kwokEnv(l),
+      reject: false,
+    });
+  }
   // Processes alive but slow (a busy machine): give them time before restarting anything.
   const alive = kwokComponents(l, name);
   const healthy =

@@ -21,6 +21,7 @@ let dbUrl = '';
 let cwd = '';
 let ws = '';
 let journal = '';
+let hookLog = '';
 
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 const s3 = (region: string) =>
@@ -73,6 +74,7 @@ beforeAll(async () => {
   journal = mkdtempSync(join(tmpdir(), 'bk-journal-'));
   cwd = mkdtempSync(join(tmpdir(), 'bk-cwd-'));
   ws = mkdtempSync(join(tmpdir(), 'bk-ws-'));
+  hookLog = join(mkdtempSync(join(tmpdir(), 'bk-hooks-')), 'hooks.log');
   mkdirSync(join(ws, 'src', 'deep'), { recursive: true });
   writeFileSync(join(ws, 'README.md'), '# agent workspace\n');
   writeFileSync(join(ws, 'src', 'main.py'), 'print("hi")\n');
@@ -110,6 +112,9 @@ beforeAll(async () => {
   await k(['apply', '-f', '-'], JSON.stringify(dep(agents, 'agent-worker', 'agent', 2)));
   await k(['create', 'configmap', 'app-config', '-n', api, '--from-literal=level=info']);
   await k(['create', 'secret', 'generic', 'hive-db', '-n', api, '--from-literal=password=pw-original']);
+  // The pod the app-consistency hooks run in (a bare pod: quiesce leaves it alone).
+  await k(['run', 'hook-runner', '-n', api, '--image=hooks', '--restart=Never']);
+  await k(['wait', '-n', api, 'pod/hook-runner', '--for=condition=Ready', '--timeout=60s']);
   await k(['rollout', 'status', '-n', agents, 'deployment/agent-worker', '--timeout=90s']);
   await k(['rollout', 'status', '-n', api, 'deployment/hive-api', '--timeout=90s']);
 
@@ -129,6 +134,10 @@ beforeAll(async () => {
       `  drBucket: ${drBucket}`,
       `  workspaceDir: ${ws}`,
       '  secrets: encrypt',
+      '  hooks:',
+      `    pod: ${api}/hook-runner`,
+      `    pre: ["echo pre >> ${hookLog}"]`,
+      `    post: ["echo post >> ${hookLog}"]`,
       'database:',
       `  url: ${dbUrl}`,
       'platform:',
@@ -185,6 +194,12 @@ describe('backup and restore', () => {
     expect(secretYaml).not.toContain(Buffer.from('pw-original').toString('base64'));
     // The DR copy is complete on its own.
     expect((await getObject(drBucket, `hivectl/${id}/manifest.json`, 'us-west-2')).toString()).toContain(id);
+
+    // The hooks ran in the hook pod, pre before the capture and post after it.
+    expect(readFileSync(hookLog, 'utf8')).toBe('pre\npost\n');
+    const st = await cli(['backup', 'status', '-o', 'json']);
+    expect(st.code, st.stderr).toBe(0);
+    expect(JSON.parse(st.stdout)).toMatchObject({ newest: id, withinSlo: true, verified: true });
 
     const v = await cli(['backup', 'verify', id, '--deep']);
     expect(v.code, v.stderr + v.stdout).toBe(0);

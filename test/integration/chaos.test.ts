@@ -119,29 +119,58 @@ describe('chaos', () => {
     expect(await faults()).toBe('');
   });
 
-  it('node-failure (KWOK heartbeats) removes the node annotation and puts it back', async () => {
-    // One second without heartbeats is shorter than the node-monitor grace period: no other test notices.
-    const node = (await kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout.trim();
-    const cfg = config(uniqueName('ch-node'));
-    const r = await cli(cfg, [
-      'chaos',
-      'node-failure',
-      '--mode',
-      'kwok',
-      '--node',
-      node,
-      '--include-unlabelled',
-      '--duration',
-      '1s',
-      '-y',
-      '-o',
-      'json',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    const rep = JSON.parse(r.stdout).results;
-    expect(rep.actions[0].detail[0]).toMatch(/stopped heartbeats of node/);
-    const ann = await kubectl(['get', 'node', node, '-o', 'jsonpath={.metadata.annotations.kwok\\.x-k8s\\.io/node}']);
-    expect(ann.stdout).toBe('fake');
+  it('node-failure (KWOK) reports the node NotReady and brings it back Ready', async () => {
+    // A node of its own, tainted so that no other test's pods land on it, opted into chaos.
+    const node = uniqueName('chaos-node');
+    const resources = { cpu: '8', memory: '32Gi', pods: '110' };
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: node,
+        annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+        labels: { 'kubernetes.io/hostname': node, type: 'kwok', 'chaos.hive.dev/enabled': 'true' },
+      },
+      spec: { taints: [{ key: 'hivectl.dev/chaos-test', value: 'true', effect: 'NoSchedule' }] },
+      status: { capacity: resources, allocatable: resources },
+    };
+    expect((await kubectl(['apply', '-f', '-'], { input: JSON.stringify(manifest) })).code).toBe(0);
+    const ready = async () =>
+      (await kubectl(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout;
+    try {
+      await until('the new node Ready', async () => (await ready()) === 'True');
+      const cfg = config(uniqueName('ch-node'));
+      const run = start(cfg, [
+        'chaos',
+        'node-failure',
+        '--mode',
+        'kwok',
+        '--node',
+        node,
+        '--duration',
+        '4s',
+        '-y',
+        '-o',
+        'json',
+      ]);
+      await until('the node NotReady', async () => (await ready()) === 'False', 30_000);
+      const r = await run.done;
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toMatch(/reported it NotReady/);
+      await until('the node Ready again', async () => (await ready()) === 'True', 30_000);
+      const ann = await kubectl(['get', 'node', node, '-o', 'jsonpath={.metadata.annotations.kwok\\.x-k8s\\.io/node}']);
+      expect(ann.stdout).toBe('fake');
+      const label = await kubectl([
+        'get',
+        'node',
+        node,
+        '-o',
+        'jsonpath={.metadata.labels.chaos\\.hive\\.dev/experiment}',
+      ]);
+      expect(label.stdout).toBe('');
+    } finally {
+      await kubectl(['delete', 'node', node, '--wait=false']);
+    }
   });
 
   it('SIGKILL mid-experiment, then `chaos cleanup` leaves no fault behind', async () => {

@@ -157,6 +157,12 @@ describe('renderStack', () => {
     const r = renderStackDetailed(config(), { env: 'prod', secrets: { API_KEY: 's3cr3t' } });
     const s = find(r.objects, 'Secret', 'u-api', 'hive-app-secrets')[0];
     expect(s?.stringData).toEqual({ API_KEY: 's3cr3t' });
+    // Without values, the Secret is skipped but marked so that prune keeps a live one.
+    const none = renderStackDetailed(config(), { env: 'prod' });
+    expect(
+      none.skipped.filter((x) => x.name === 'hive-app-secrets' && x.kind === 'Secret').every((x) => x.keepLive),
+    ).toBe(true);
+    expect(none.skipped.filter((x) => x.kind === 'ServiceMonitor').some((x) => x.keepLive)).toBe(false);
   });
 });
 

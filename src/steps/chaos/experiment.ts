@@ -62,12 +62,14 @@ async function probeEnv(ctx: Ctx, o: ChaosOptions): Promise<ProbeEnv> {
     signal: ctx.signal,
     runCommand: async (argv, signal) =>
       (await exec.run(argv[0] as string, argv.slice(1), { signal, reject: false, timeoutMs: 30_000 })).exitCode,
-    queueLength: async (url, key, signal) => {
-      // redis-cli ships with redis-server; its LLEN answers a bare integer.
-      const r = await exec.run('redis-cli', ['-u', url, '--no-raw', 'LLEN', key], { signal, timeoutMs: 10_000 });
-      const n = Number(/-?\d+/.exec(r.stdout)?.[0]);
-      if (!Number.isFinite(n)) throw new StepError(`redis-cli LLEN ${key}: unexpected answer "${r.stdout}"`);
-      return n;
+    queueLength: async (url, key) => {
+      const { connectRedis } = await import('../../adapters/redis.js');
+      const r = await connectRedis(url, { timeoutMs: 10_000 });
+      try {
+        return await r.llen(key);
+      } finally {
+        await r.quit().catch(() => {});
+      }
     },
   };
 }

@@ -9,12 +9,13 @@ export interface DrillPreflightResult {
 
 async function queueLength(ctx: Ctx): Promise<number | undefined> {
   if (!ctx.config.redis.url) return undefined;
-  const exec = await import('../../adapters/exec.js');
-  const r = await exec.run('redis-cli', ['-u', ctx.config.redis.url, 'LLEN', ctx.config.redis.queueKey], {
-    signal: ctx.signal,
-    timeoutMs: 10_000,
-  });
-  return Number(/-?\d+/.exec(r.stdout)?.[0]);
+  const { connectRedis } = await import('../../adapters/redis.js');
+  const r = await connectRedis(ctx.config.redis.url, { timeoutMs: 10_000 });
+  try {
+    return await r.llen(ctx.config.redis.queueKey);
+  } finally {
+    await r.quit().catch(() => {});
+  }
 }
 
 export function drillPreflightStep(): Step<null, DrillPreflightResult> {
@@ -192,16 +193,17 @@ export function seedDataStep(o: {
         ctx.signal,
       );
       if (ctx.config.redis.url) {
-        const exec = await import('../../adapters/exec.js');
-        const tasks = Array.from({ length: o.tasks }, (_, i) =>
-          JSON.stringify({ id: `drill-${i}`, kind: 'summarise' }),
-        );
-        await exec.run('redis-cli', ['-u', ctx.config.redis.url, 'DEL', ctx.config.redis.queueKey], {
-          signal: ctx.signal,
-        });
-        await exec.run('redis-cli', ['-u', ctx.config.redis.url, 'RPUSH', ctx.config.redis.queueKey, ...tasks], {
-          signal: ctx.signal,
-        });
+        const { connectRedis } = await import('../../adapters/redis.js');
+        const r = await connectRedis(ctx.config.redis.url, { timeoutMs: 10_000 });
+        try {
+          await r.del(ctx.config.redis.queueKey);
+          await r.rpush(
+            ctx.config.redis.queueKey,
+            ...Array.from({ length: o.tasks }, (_, i) => JSON.stringify({ id: `drill-${i}`, kind: 'summarise' })),
+          );
+        } finally {
+          await r.quit().catch(() => {});
+        }
       }
       return {
         table: 'hivectl_drill_orders',

@@ -173,7 +173,10 @@ export async function planObjects(
       } catch (e) {
         if (!(e instanceof ApiError && e.status === 409)) throw e;
         const found = parseConflicts(e.causes, e.message);
-        const declarative = found.filter((c) => managerOperations(live, c.manager).has('Apply'));
+        // Another declarative owner (server-side apply, or kubectl's client-side apply) is a conflict.
+        const declarative = found.filter(
+          (c) => c.manager === 'kubectl-client-side-apply' || managerOperations(live, c.manager).has('Apply'),
+        );
         if (declarative.length) {
           for (const c of declarative) conflicts.push({ ...c, object: ref });
           views.set(ref, { live });

@@ -11,7 +11,13 @@ export function pruneCandidates(h: StackHandle) {
       memoP ??= (async () => {
         const src = await h.source(ctx);
         const raw = await rawKube(await ctx.adapters.k8s(h.context));
-        return findPrunable(raw, src.instance, src.objects, prunableKinds(src.capabilities));
+        return findPrunable(
+          raw,
+          src.instance,
+          src.objects,
+          prunableKinds(src.capabilities),
+          src.skipped.filter((x) => x.keepLive),
+        );
       })();
       memoP.catch(() => {
         memoP = undefined;

@@ -50,8 +50,14 @@ export async function findPrunable(
   instance: string,
   keep: KubernetesObject[],
   kinds: PrunableKind[],
+  alsoKeep: { kind: string; name: string; namespace?: string }[] = [],
 ): Promise<PruneCandidate[]> {
-  const kept = new Set(keep.map((o) => shortRef(o)));
+  const kept = new Set([
+    ...keep.map((o) => shortRef(o)),
+    ...alsoKeep.map((o) =>
+      shortRef({ kind: o.kind, metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) } }),
+    ),
+  ]);
   const found = await Promise.all(
     kinds.map(async (k) => {
       try {
