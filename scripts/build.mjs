@@ -2,8 +2,9 @@
 // dynamic import() lands in its own chunk, so `hivectl --help` never pays for it.
 // Builds into a temporary folder and swaps it in, so a CLI process running from dist/ never sees
 // a half-written bundle.
-import { build } from 'esbuild';
+
 import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const tmp = `${root}dist.tmp-${process.pid}`;
@@ -25,7 +26,9 @@ await build({
   logLevel: 'warning',
   define: { __HIVECTL_VERSION__: JSON.stringify(version) },
   // CJS dependencies inside an ESM bundle still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __hivectlCR } from 'node:module'; const require = __hivectlCR(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __hivectlCR } from 'node:module'; const require = __hivectlCR(import.meta.url);",
+  },
 });
 try {
   renameSync(`${root}dist`, old);

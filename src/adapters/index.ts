@@ -46,7 +46,9 @@ export function createAdapters(target: Target): Adapters {
       return k;
     },
     s3(region) {
-      return cached(s3Cache, region ?? target.region ?? '', () => import('./s3.js').then((m) => m.connectS3(aws, region)));
+      return cached(s3Cache, region ?? target.region ?? '', () =>
+        import('./s3.js').then((m) => m.connectS3(aws, region)),
+      );
     },
     rds(region) {
       return cached(rdsCache, region ?? target.region ?? '', () =>

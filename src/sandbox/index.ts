@@ -321,17 +321,39 @@ async function apiReady(l: Layout, name: string): Promise<boolean> {
   return r.exitCode === 0;
 }
 
-function kwokctlConfig(l: Layout): string {
+const KWOK_PORT_KEYS = [
+  'kubeApiserverPort',
+  'etcdPort',
+  'etcdPeerPort',
+  'kubeControllerManagerPort',
+  'kubeSchedulerPort',
+  'kwokControllerPort',
+] as const;
+
+function kwokctlConfigFile(l: Layout, name: string): string {
+  return l.kwokctlConfig.replace(/\.yaml$/, `-${name}.yaml`);
+}
+
+function kwokctlConfig(l: Layout, ports: number[]): string {
   // bindAddress: every component listens on loopback only (kwokctl's default is 0.0.0.0).
   // kubectlBinary: kwokctl would otherwise try to download one when kubectl is not on PATH.
+  // Ports: chosen free by us. kwokctl's own choice counts down from 32766 and gave a re-created
+  // cluster the ports of the other, running one (its apiserver then answered with the wrong CA).
   return [
     'apiVersion: config.kwok.x-k8s.io/v1alpha1',
     'kind: KwokctlConfiguration',
     'options:',
     '  bindAddress: 127.0.0.1',
     `  kubectlBinary: ${join(l.k8sBin, 'kubectl')}`,
+    ...KWOK_PORT_KEYS.map((k, i) => `  ${k}: ${ports[i]}`),
     '',
   ].join('\n');
+}
+
+async function distinctFreePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
 }
 
 /** kwokctl's create arguments; their fingerprint is kept beside the cluster so that a change of
@@ -340,7 +362,7 @@ function createArgs(l: Layout, name: string): string[] {
   const bin = (d: string, n: string) => join(d, n);
   return [
     '--config',
-    l.kwokctlConfig,
+    kwokctlConfigFile(l, name),
     'create',
     'cluster',
     '--name',
@@ -372,6 +394,11 @@ function createArgs(l: Layout, name: string): string[] {
     // `chaos node-failure --mode kwok` also reports the node NotReady itself.)
     '--extra-args',
     'kwok-controller=node-lease-duration-seconds=20',
+    // Without a node IP the fake nodes carry only `Hostname: localhost` (and at times no address),
+    // and the apiserver answers exec/logs with "no preferred addresses found". KWOK serves the
+    // kubelet API on loopback, so 127.0.0.1 is the address that works.
+    '--extra-args',
+    'kwok-controller=node-ip=127.0.0.1',
     '--kubeconfig',
     l.kubeconfig,
     '--wait',
@@ -399,7 +426,7 @@ function createdWithCurrentArgs(l: Layout, name: string): boolean {
 
 async function createCluster(l: Layout, name: string, progress: Progress) {
   progress(`creating KWOK cluster ${name} (kube-apiserver, etcd, controller-manager, scheduler, kwok-controller)`);
-  writeFileSync(l.kwokctlConfig, kwokctlConfig(l));
+  writeFileSync(kwokctlConfigFile(l, name), kwokctlConfig(l, await distinctFreePorts(KWOK_PORT_KEYS.length)));
   await run(join(l.kwokBin, 'kwokctl'), createArgs(l, name), { env: kwokEnv(l), timeoutMs: 5 * 60_000 });
   writeFileSync(fingerprintFile(l, name), `${createFingerprint(l, name)}\n`);
 }

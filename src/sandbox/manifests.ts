@@ -37,6 +37,7 @@ export function fakeNodes(cluster: string, region: string, count: number): objec
       status: {
         capacity: resources,
         allocatable: resources,
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
       },
     };
   });

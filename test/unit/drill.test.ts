@@ -54,3 +54,88 @@ describe('drill reports', () => {
     expect(m).toMatch(/hivectl CPU time: 0.20s \(5.0% of wall time/);
   });
 });
+
+describe('drill orchestration', () => {
+  const cfgBase = {
+    cluster: { context: 'east', drContext: 'west' },
+    aws: { region: 'us-east-1', drRegion: 'us-west-2' },
+    database: { kind: 'postgres' as const, url: 'postgres://h@127.0.0.1:5432/app' },
+  };
+  const envFor = async (slo?: { rto: string; rpo: string }) => {
+    const { configSchema } = await import('../../src/core/config-schema.js');
+    const config = configSchema.parse({ ...cfgBase, ...(slo ? { slo } : {}) });
+    return {
+      config,
+      target: { namespace: 'hive-system', context: 'east', region: 'us-east-1', drRegion: 'us-west-2' },
+      mode: {
+        dryRun: false,
+        yes: true,
+        output: 'table' as const,
+        verbose: false,
+        quiet: true,
+        rollback: 'auto' as const,
+        timeoutMs: 1000,
+      },
+      io: {} as never,
+      adapters: {} as never,
+      journalDir: '/tmp',
+    };
+  };
+  /** A stand-in for the engine: every runbook "succeeds" in `ms`, except the ones named in `fail`. */
+  const fakeRun =
+    (ms: number, fail: string[] = [], seen: string[] = []) =>
+    async (rb: { name: string; items: unknown[] }) => {
+      seen.push(rb.name);
+      const failed = fail.includes(rb.name);
+      return {
+        runId: `run-${rb.name}`,
+        runbook: rb.name,
+        title: rb.name,
+        status: failed ? ('rolled-back' as const) : ('succeeded' as const),
+        exitCode: failed ? 1 : 0,
+        plan: [],
+        steps: [],
+        results: {},
+        journal: `/tmp/${rb.name}.ndjson`,
+        durationMs: ms,
+        ...(failed ? { error: { message: `${rb.name} broke`, exitCode: 1 } } : {}),
+      };
+    };
+
+  it('backup-restore runs preflight, backup, restore and gates the restore RTO', async () => {
+    const { runDrill } = await import('../../src/runbooks/drill.js');
+    const seen: string[] = [];
+    const r = await runDrill(
+      await envFor(),
+      { scenario: 'backup-restore', failoverMode: 'none' },
+      fakeRun(100, [], seen) as never,
+    );
+    expect(seen).toEqual(['drill-preflight', 'backup-create', 'restore']);
+    expect(r.status).toBe('passed');
+    expect(r.exitCode).toBe(0);
+    expect(r.gates.map((g) => g.name)).toEqual(['restore RTO', 'restore RPO (backup age at restore)']);
+  });
+
+  it('a missed RTO is exit 3; a failed phase stops the drill with its exit code', async () => {
+    const { runDrill } = await import('../../src/runbooks/drill.js');
+    const slow = await runDrill(
+      await envFor({ rto: '1s', rpo: '5m' }),
+      { scenario: 'failover', failoverMode: 'none' },
+      fakeRun(2000) as never,
+    );
+    expect(slow.status).toBe('slo-missed');
+    expect(slow.exitCode).toBe(3);
+    expect(slow.gates.find((g) => g.name.startsWith('failover RTO'))).toMatchObject({ ok: false, measured: '2.00s' });
+
+    const seen: string[] = [];
+    const broken = await runDrill(
+      await envFor(),
+      { scenario: 'full', failoverMode: 'none' },
+      fakeRun(10, ['backup-create'], seen) as never,
+    );
+    expect(seen).toEqual(['drill-preflight', 'backup-create']);
+    expect(broken.status).toBe('failed');
+    expect(broken.exitCode).toBe(1);
+    expect(broken.phases.at(-1)?.error).toBe('backup-create broke');
+  });
+});
