@@ -5,6 +5,7 @@
 # Baseline in the same run: `kubectl scale` 0 -> N + `kubectl rollout status` of the same DR Deployments
 # (the floor of a failover's scale-up on this machine).
 # Usage: bench/drill/run.sh [--scenario full|failover]     (builds; brings the sandbox up if needed)
+# HIVECTL_BENCH_REPO=DIR runs the hivectl of another checkout/copy (bin + dist), e.g. one nobody rebuilds mid-run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCENARIO="${2:-full}"
