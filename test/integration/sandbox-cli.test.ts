@@ -52,7 +52,12 @@ describe('hivectl sandbox', () => {
     expect(again.kubeconfig).toBe(s.kubeconfig);
   });
 
-  it('a fake node whose KWOK annotation is removed goes NotReady, and Ready again when it is back', async () => {
+  // How `chaos node-failure` fails a node here: without its annotation KWOK stops managing the node
+  // (it keeps renewing the node Lease, so the node controller alone would not notice), the node is
+  // reported NotReady through the status subresource as a kubelet would, and the real
+  // node-lifecycle controller reacts with its not-ready taint. With the annotation back, KWOK
+  // reports it Ready again.
+  it('a fake node taken from KWOK stays NotReady (tainted by the node controller) until KWOK manages it again', async () => {
     const name = uniqueName('sbchaos-node');
     const node = {
       apiVersion: 'v1',
@@ -65,23 +70,44 @@ describe('hivectl sandbox', () => {
         capacity: { cpu: '4', memory: '8Gi', pods: '10' },
       },
     };
-    const ready = async () => {
-      const r = await kubectl(['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
-      return r.stdout.trim();
-    };
-    const waitReady = async (want: string) => {
-      for (;;) {
-        if ((await ready()) === want) return;
-        await new Promise((r) => setTimeout(r, 500));
+    const jsonpath = async (path: string) =>
+      (await kubectl(['get', 'node', name, '-o', `jsonpath=${path}`])).stdout.trim();
+    const ready = () => jsonpath('{.status.conditions[?(@.type=="Ready")].status}');
+    const until = async (what: string, ok: () => Promise<boolean>, ms = 60_000) => {
+      const end = Date.now() + ms;
+      while (!(await ok())) {
+        if (Date.now() > end) throw new Error(`node ${name}: ${what} not seen within ${ms / 1000}s`);
+        await new Promise((r) => setTimeout(r, 300));
       }
     };
     try {
       expect((await kubectl(['apply', '-f', '-'], { input: JSON.stringify(node) })).code).toBe(0);
-      await waitReady('True');
+      await until('Ready=True', async () => (await ready()) === 'True');
       expect((await kubectl(['annotate', 'node', name, 'kwok.x-k8s.io/node-'])).code).toBe(0);
-      await waitReady('Unknown');
+      const notReady = {
+        status: {
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'False',
+              reason: 'HivectlTest',
+              message: 'reported down by the test',
+              lastHeartbeatTime: new Date().toISOString(),
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+        },
+      };
+      const patched = await kubectl(['patch', 'node', name, '--subresource=status', '-p', JSON.stringify(notReady)]);
+      expect(patched.code, patched.stderr).toBe(0);
+      await until("the node controller's not-ready taint", async () =>
+        (await jsonpath('{.spec.taints[*].key}')).split(' ').includes('node.kubernetes.io/not-ready'),
+      );
+      // KWOK no longer manages it: nothing flips it back.
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(await ready()).toBe('False');
       expect((await kubectl(['annotate', 'node', name, 'kwok.x-k8s.io/node=fake'])).code).toBe(0);
-      await waitReady('True');
+      await until('Ready=True again', async () => (await ready()) === 'True');
     } finally {
       await kubectl(['delete', 'node', name, '--wait=false']);
     }
