@@ -38,7 +38,25 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * The AWS SDK prints an eight-line NodeVersionSupportWarning on Node < 22 when its first client is
+ * made, in the middle of a run's progress. Say it in one line instead (docs/node-support.md).
+ */
+function shortenSdkNodeWarning(): void {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (typeof warning === 'string' && warning.startsWith('NodeVersionSupportWarning')) {
+      process.stderr.write(
+        `hivectl: note: Node ${process.versions.node} is past end of life; AWS SDK releases after early January 2027 need Node >= 22 (see docs/node-support.md)\n`,
+      );
+      return;
+    }
+    return (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  shortenSdkNodeWarning();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

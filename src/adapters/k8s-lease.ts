@@ -5,6 +5,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 import { formatDuration } from '../core/duration.js';
 import { RefusedError } from '../core/errors.js';
 import type { LockHandle } from '../core/lock.js';
+import { STATE_NAMESPACE_LABELS } from '../render/types.js';
 import { type K8s, k8sError, k8sStatus } from './k8s.js';
 
 export interface LeaseOptions {
@@ -40,7 +41,7 @@ export async function ensureNamespace(k: K8s, name: string): Promise<boolean> {
   }
   try {
     await k.core.createNamespace({
-      body: { metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'hivectl' } } },
+      body: { metadata: { name, labels: { ...STATE_NAMESPACE_LABELS } } },
     });
     return true;
   } catch (e) {

@@ -46,6 +46,7 @@ export async function connectK8s(opts: K8sConnectOptions): Promise<K8s> {
     }
     kc.setCurrentContext(opts.context);
   }
+  shareAgents(kc);
   const cluster = kc.getCurrentCluster();
   if (!cluster) {
     throw new HivectlError(ExitCode.usage, 'the kubeconfig has no current cluster', {
@@ -60,6 +61,30 @@ export async function connectK8s(opts: K8sConnectOptions): Promise<K8s> {
     apps: kc.makeApiClient(k8s.AppsV1Api),
     coordination: kc.makeApiClient(k8s.CoordinationV1Api),
     objects: k8s.KubernetesObjectApi.makeApiClient(kc),
+  };
+}
+
+// One keep-alive agent per cluster + credentials, shared by every KubeConfig in the process.
+const agents = new Map<string, unknown>();
+
+/**
+ * The client builds a new https.Agent for every request (a fresh TLS context, a new connection and
+ * handshake each time, no keep-alive): most of hivectl's own CPU in a drill. Reuse one keep-alive
+ * agent per cluster and TLS options instead, so calls share connections and TLS sessions.
+ */
+function shareAgents(kc: k8s.KubeConfig): void {
+  type MakeAgent = (cluster: k8s.Cluster | null, o: Record<string, unknown>) => unknown;
+  const self = kc as unknown as { createAgent: MakeAgent };
+  const make = self.createAgent.bind(kc);
+  self.createAgent = (cluster, o) => {
+    const opts = Object.entries(o).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : v]);
+    const key = JSON.stringify([cluster?.server, cluster?.proxyUrl, cluster?.skipTLSVerify, opts]);
+    let a = agents.get(key);
+    if (!a) {
+      a = make(cluster, { ...o, keepAlive: true });
+      agents.set(key, a);
+    }
+    return a;
   };
 }
 

@@ -4,6 +4,7 @@ import { type CommandEnv, loadCommandEnv, type RunOutcome, runRunbookCommand } f
 import { formatDuration, parseDurationMs } from '../core/duration.js';
 import { GateError, UsageError } from '../core/errors.js';
 import type { Ctx } from '../core/step.js';
+import { textTable } from '../core/table.js';
 import { isBackupId, newBackupId } from './ids.js';
 import { drLocation, type Location, primaryLocation, sourceLocation } from './location.js';
 import {
@@ -56,19 +57,6 @@ const human = (n: number) =>
       : n >= 1024
         ? `${(n / 1024).toFixed(1)} KiB`
         : `${n} B`;
-
-function table(rows: string[][]): string {
-  if (!rows.length) return '';
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return `${rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(w[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')}\n`;
-}
 
 export async function backupCreate(cmd: Command, opts: { components?: string; tag: string[] }): Promise<void> {
   const comps = components(opts.components);
@@ -145,7 +133,7 @@ export async function backupList(cmd: Command, opts: { all: boolean }): Promise<
   env.io.result(rows, () =>
     rows.length === 0
       ? 'no usable backups\n'
-      : table([
+      : textTable([
           ['ID', 'AGE', 'SIZE', 'COMPONENTS', 'REGIONS', 'VERIFIED', ...(opts.all ? ['COMPLETE'] : [])],
           ...rows.map((r) => [
             r.id,
@@ -184,7 +172,7 @@ export async function backupDescribe(cmd: Command, id: string): Promise<void> {
     if (m.dr) lines.push(`DR copy: s3://${m.dr.bucket} (${m.dr.region})`);
     lines.push(
       '',
-      table([['OBJECT', 'SIZE', 'SHA-256'], ...m.objects.map((o) => [o.key, String(o.size), o.sha256])]).trimEnd(),
+      textTable([['OBJECT', 'SIZE', 'SHA-256'], ...m.objects.map((o) => [o.key, String(o.size), o.sha256])]).trimEnd(),
     );
     return `${lines.join('\n')}\n`;
   });

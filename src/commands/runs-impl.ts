@@ -8,16 +8,15 @@ import { RefusedError, UsageError } from '../core/errors.js';
 import { findJournal, listJournalFiles, type RunSummary, readJournal, summarizeJournal } from '../core/journal.js';
 import { renderRunbookShape, runbookShape } from '../core/plan-render.js';
 import type { Target } from '../core/step.js';
+import { textTable } from '../core/table.js';
 import { getRunbook, listRunbooks } from '../runbooks/index.js';
 
 function opts(cmd: Command): Record<string, unknown> {
   return cmd.optsWithGlobals() as Record<string, unknown>;
 }
 
-function table(rows: string[][]): string {
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('  ')).join('\n');
-}
+// These tables keep the separator before an empty last cell and leave the final newline to io.result.
+const table = (rows: string[][]): string => textTable(rows, { trimEnd: false, newline: false });
 
 function loadSummaries(dir: string): RunSummary[] {
   const out: RunSummary[] = [];

@@ -89,17 +89,8 @@ export function register(program: Command): void {
             c.rssBytes ? mib(c.rssBytes) : '-',
             c.log,
           ]);
-        const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-        process.stdout.write(
-          `${rows
-            .map((r) =>
-              r
-                .map((c, i) => c.padEnd(w[i]!))
-                .join('  ')
-                .trimEnd(),
-            )
-            .join('\n')}\n`,
-        );
+        const { textTable } = await import('../core/table.js');
+        process.stdout.write(textTable(rows));
         process.stdout.write(
           st.components.length === 0
             ? `no sandbox in ${st.root} (hivectl sandbox up)\n`

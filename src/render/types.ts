@@ -40,6 +40,18 @@ export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
 export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
 export const LABEL_ENV = 'hivectl.dev/env';
 
+/**
+ * Labels of hivectl's own state namespace (config.cluster.namespace), whoever creates it first (the
+ * run lock or a bootstrap revision). It holds only Leases and revision Secrets, so Pod Security
+ * `restricted` costs nothing and keeps `hivectl scan` quiet about it (HIVE-NS-001).
+ */
+export const STATE_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
+  [LABEL_MANAGED_BY]: 'hivectl',
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/audit': 'restricted',
+  'pod-security.kubernetes.io/warn': 'restricted',
+};
+
 /** Selector for everything one bootstrap instance owns (what prune may delete). */
 export function ownerSelector(instance: string): string {
   return `${LABEL_MANAGED_BY}=hivectl,${LABEL_PART_OF}=agent-hive,${LABEL_INSTANCE}=${instance}`;

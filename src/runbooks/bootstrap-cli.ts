@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { loadCommandEnv, runRunbookCommand } from '../core/command.js';
 import { ExitCode, UsageError } from '../core/errors.js';
+import { textTable } from '../core/table.js';
 import type { StackEnv } from '../render/types.js';
 import { bootstrapRollbackRunbook, bootstrapRunbook, readSecretValues } from './bootstrap.js';
 
@@ -135,15 +136,7 @@ export async function bootstrapHistory(cmd: Command): Promise<void> {
         r.status,
         r.description,
       ]);
-    const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    return `${rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(w[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n')}\n`;
+    return textTable(rows);
   });
 }
 

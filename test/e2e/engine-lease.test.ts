@@ -40,6 +40,12 @@ describe('k8s Lease lock', () => {
     const first = await k.coordination.readNamespacedLease({ name: 'hivectl-lock', namespace: ns });
     expect(first.spec?.holderIdentity).toBe('ann@box/run-1');
     expect(first.spec?.leaseDurationSeconds).toBe(30);
+    // Created under Pod Security `restricted`, so a live `hivectl scan` does not flag hivectl's own namespace.
+    const created = await k.core.readNamespace({ name: ns });
+    expect(created.metadata?.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'app.kubernetes.io/managed-by': 'hivectl',
+    });
     // Renewed on its timer: renewTime moves on.
     const t0 = String(first.spec?.renewTime);
     await until(async () => {

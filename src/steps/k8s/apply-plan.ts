@@ -229,6 +229,7 @@ export async function applyPlanned(
   const applied: AppliedObject[] = [];
   for (const tier of applyPhasesOf(objects)) {
     const todo = tier.filter((o) => (byRef.get(refKey(o))?.action ?? 'create') !== 'none');
+    const T0 = performance.now();
     await pool(todo, 16, async (o) => {
       const p = byRef.get(refKey(o)) ?? { action: 'create' as const, force: false, dropReplicas: false };
       try {
@@ -241,6 +242,8 @@ export async function applyPlanned(
       }
       applied.push({ ref: refKey(o), kind: o.kind, action: p.action });
     });
+    console.error('TIMING tier', todo.length, Math.round(performance.now() - T0));
+    const T1 = performance.now();
     // Pods are refused until a new quota has status: wait for it rather than let ReplicaSets back off.
     const quotas = todo.filter((o) => o.kind === 'ResourceQuota');
     if (quotas.length) {
@@ -249,6 +252,7 @@ export async function applyPlanned(
         quotas.map((q) => ({ namespace: q.metadata.namespace ?? '', name: q.metadata.name })),
         { signal: opts.signal, timeoutMs: Math.min(opts.timeoutMs, 30_000) },
       );
+      console.error('TIMING quota', Math.round(performance.now() - T1));
     }
   }
   return applied;

@@ -10,7 +10,7 @@ import {
   listObjects,
   type RawKube,
 } from '../../adapters/k8s-apply.js';
-import { type KubernetesObject, LABEL_MANAGED_BY } from '../../render/types.js';
+import { type KubernetesObject, LABEL_MANAGED_BY, STATE_NAMESPACE_LABELS } from '../../render/types.js';
 
 export const REVISION_TYPE = 'hivectl.dev/bootstrap-revision.v1';
 export const LABEL_REVISION_OF = 'hivectl.dev/revision-of';
@@ -103,7 +103,7 @@ export async function ensureNamespace(raw: RawKube, name: string): Promise<void>
     await createObject(raw, {
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: { name, labels: { [LABEL_MANAGED_BY]: 'hivectl' } },
+      metadata: { name, labels: { ...STATE_NAMESPACE_LABELS } },
     });
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 409)) throw e;
