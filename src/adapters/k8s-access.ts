@@ -3,17 +3,23 @@
 // deadline so that an unreachable cluster fails fast instead of hanging.
 // Which verbs to review comes from the one permission table, src/iam/permissions.ts (the same one
 // `hivectl iam-policy` turns into RBAC). @kubernetes/client-node is imported inside functions only.
-import { type K8sRule, PERMISSIONS } from '../iam/permissions.js';
+import { ALL_PERMISSIONS, type K8sRule, PERMISSIONS } from '../iam/permissions.js';
 import type { K8s } from './k8s.js';
 
-/** The Kubernetes rules of these commands (default: every command), each tagged with its command. */
+/**
+ * The Kubernetes rules of these commands, each tagged with its command. Named commands are looked up in
+ * the same table `hivectl iam-policy --commands` accepts (so `drill` works in both); the default, every
+ * command, leaves out `drill`, whose rules are only the union of others and would just repeat them.
+ */
 export function k8sRulesFor(commands?: readonly string[]): Array<K8sRule & { command: string }> {
   const wanted = commands ? new Set(commands) : undefined;
-  const unknown = commands?.filter((c) => !PERMISSIONS.some((p) => p.command === c)) ?? [];
+  const unknown = commands?.filter((c) => !ALL_PERMISSIONS.some((p) => p.command === c)) ?? [];
   if (unknown.length > 0) {
-    throw new Error(`unknown command(s) ${unknown.join(', ')}; known: ${PERMISSIONS.map((p) => p.command).join(', ')}`);
+    throw new Error(
+      `unknown command(s) ${unknown.join(', ')}; known: ${ALL_PERMISSIONS.map((p) => p.command).join(', ')}`,
+    );
   }
-  return PERMISSIONS.filter((p) => !wanted || wanted.has(p.command)).flatMap((p) =>
+  return (wanted ? ALL_PERMISSIONS.filter((p) => wanted.has(p.command)) : PERMISSIONS).flatMap((p) =>
     p.k8s.map((r) => ({ ...r, command: p.command })),
   );
 }

@@ -96,7 +96,8 @@ export async function newestSnapshot(
 ): Promise<DbSnapshotInfo | undefined> {
   const c = await client(t, region);
   try {
-    const r = await c.send(new DescribeDBSnapshotsCommand({}));
+    // Filtered server-side: the region's whole list grows with every backup (and pages past 100).
+    const r = await c.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: instanceId }));
     const snaps = (r.DBSnapshots ?? [])
       .filter((s) => s.DBInstanceIdentifier === instanceId && (s.Status ?? 'available') === 'available')
       .sort((a, b) => (b.SnapshotCreateTime?.getTime() ?? 0) - (a.SnapshotCreateTime?.getTime() ?? 0));

@@ -111,12 +111,18 @@ export function bootstrapRunbook(i: BootstrapInputs, secrets: Record<string, str
   const h = handleFor(async (ctx) => {
     for (const v of Object.values(secrets)) ctx.registerSecret(v);
     const { rawKube, discoverCapabilities } = await import('../adapters/k8s-apply.js');
-    const { renderStackDetailed } = await import('../render/stack.js');
     const t0 = performance.now();
-    const capabilities = await discoverCapabilities(await rawKube(await ctx.adapters.k8s()));
+    const discovery = discoverCapabilities(await rawKube(await ctx.adapters.k8s()));
+    discovery.catch(() => undefined);
+    // Load the renderer and the planner while discovery is on the wire.
+    const [{ renderStackDetailed }] = await Promise.all([
+      import('../render/stack.js'),
+      import('../steps/k8s/apply-plan.js'),
+    ]);
+    const capabilities = await discovery;
     const t1 = performance.now();
     const r = renderStackDetailed(ctx.config, { env: i.env, capabilities, secrets });
-    ctx.io.debug(`discovery ${Math.round(t1 - t0)} ms, render ${Math.round(performance.now() - t1)} ms`);
+    ctx.io.debug(`discovery (and loading) ${Math.round(t1 - t0)} ms, render ${Math.round(performance.now() - t1)} ms`);
     return { ...r, capabilities, description: `bootstrap --env ${i.env}` };
   }, i.forceConflicts);
   const items = stackItems(h, true);

@@ -38,6 +38,8 @@ export interface PhaseReport {
   journal: string;
   steps: Array<{ id: string; title: string; status: string; durationMs?: number; error?: string }>;
   error?: string;
+  /** CPU time of this hivectl process during the phase (user + system). */
+  cpuMs?: number;
 }
 
 export interface Gate {
@@ -117,8 +119,10 @@ export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase):
   let stopped = false;
   const phase = async (name: string, rb: Runbook, e?: CommandEnv): Promise<RunReport | undefined> => {
     if (stopped || !wants(name)) return undefined;
+    const c0 = process.cpuUsage();
     const r = await run(rb, e);
-    rep.phases.push(phaseReport(name, r));
+    const c = process.cpuUsage(c0);
+    rep.phases.push({ ...phaseReport(name, r), cpuMs: Math.round((c.user + c.system) / 1000) });
     if (r.status !== 'succeeded') stopped = true;
     return r;
   };

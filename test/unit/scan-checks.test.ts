@@ -361,6 +361,16 @@ describe('Kubernetes checks', () => {
     expect(k8sChecks.filter((id) => !covered.has(id))).toEqual([]);
   });
 
+  it('a namespace without workloads needs a Pod Security label but no default-deny policy', () => {
+    const labelled = {
+      kind: 'Namespace',
+      metadata: { name: 'hive-system', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+    };
+    expect(scanK8s([labelled])).toEqual([]);
+    const bare = { kind: 'Namespace', metadata: { name: 'hive-system' } };
+    expect(scanK8s([bare]).map((f) => f.checkId)).toEqual(['HIVE-NS-001']);
+  });
+
   it('a namespace-wide default-deny selects every pod (no HIVE-NET-001)', () => {
     const objs = goodObjects(ns).filter((o) => o.metadata?.name !== 'web-ingress');
     expect(scanK8s(objs).map((f) => f.checkId)).not.toContain('HIVE-NET-001');

@@ -32,6 +32,15 @@ function namespaces(inv: Inventory): NsInfo[] {
   return [...map.values()];
 }
 
+/**
+ * Namespaces that run something. A NetworkPolicy selects pods only, so a pod-less namespace (hivectl's
+ * own state namespace holds just Leases and Secrets) has nothing for a default-deny to protect; the
+ * check fires as soon as a workload lands there. Pod Security labels (HIVE-NS-001) still apply to all.
+ */
+function withWorkloads(inv: Inventory): NsInfo[] {
+  return namespaces(inv).filter((n) => n.workloads.length > 0);
+}
+
 function policiesIn(inv: Inventory, ns: string): KObject[] {
   return (inv.k8s?.networkPolicies ?? []).filter((p) => p.metadata?.namespace === ns);
 }
@@ -145,7 +154,7 @@ export const networkChecks: Check[] = [
     severity: 'medium',
     scope: 'k8s',
     title: 'Namespace without a default-deny ingress policy',
-    why: 'Without a namespace-wide default deny, every new pod is reachable from the whole cluster until someone writes a policy for it.',
+    why: 'Without a namespace-wide default deny, every new pod is reachable from the whole cluster until someone writes a policy for it. Checked in namespaces that run workloads: a NetworkPolicy only selects pods, so in a pod-less namespace (such as the one holding the hivectl lock and revisions) it protects nothing.',
     remediation:
       'Add a NetworkPolicy with podSelector: {}, policyTypes: [Ingress] and no ingress rules; then allow what is needed.',
     frameworks: ['cis-workload', 'nsa'],
@@ -157,7 +166,7 @@ export const networkChecks: Check[] = [
       nsa('Network policies'),
     ],
     run: (inv) =>
-      namespaces(inv).flatMap((n) =>
+      withWorkloads(inv).flatMap((n) =>
         policiesIn(inv, n.name).some((p) => isDefaultDeny(p, 'Ingress'))
           ? []
           : [
@@ -176,7 +185,7 @@ export const networkChecks: Check[] = [
     severity: 'low',
     scope: 'k8s',
     title: 'Namespace without a default-deny egress policy',
-    why: 'Without egress restrictions a compromised pod can reach the cloud metadata endpoint, the API server and the internet.',
+    why: 'Without egress restrictions a compromised pod can reach the cloud metadata endpoint, the API server and the internet. Checked in namespaces that run workloads.',
     remediation:
       'Add a NetworkPolicy with podSelector: {}, policyTypes: [Egress] and allow DNS plus the destinations the pods need.',
     frameworks: ['nsa'],
@@ -188,7 +197,7 @@ export const networkChecks: Check[] = [
       nsa('Network policies'),
     ],
     run: (inv) =>
-      namespaces(inv).flatMap((n) =>
+      withWorkloads(inv).flatMap((n) =>
         policiesIn(inv, n.name).some((p) => isDefaultDeny(p, 'Egress'))
           ? []
           : [

@@ -121,6 +121,11 @@ export async function planObjects(
   } catch (e) {
     throw applyError(e, 'connecting to the cluster', k8s.server);
   }
+  // Discover every kind's resource at once, rather than one round trip per API group when its
+  // first object is read or applied (on a first apply that is inside the apply phases). A failure
+  // is not cached, and is reported where the kind is used.
+  const kinds = new Map(objects.map((o) => [`${o.apiVersion} ${o.kind}`, o]));
+  for (const o of kinds.values()) raw.resource(o.apiVersion, o.kind).catch(() => undefined);
   const views: ObjectPlanResult['views'] = new Map();
   const conflicts: ObjectPlanResult['conflicts'] = [];
 
@@ -227,32 +232,51 @@ export async function applyPlanned(
   const raw = await rawKube(k8s);
   const byRef = new Map(planned.map((p) => [p.ref, p]));
   const applied: AppliedObject[] = [];
+  const applyOne = async (o: KubernetesObject) => {
+    const p = byRef.get(refKey(o)) ?? { action: 'create' as const, force: false, dropReplicas: false };
+    try {
+      await serverSideApply(raw, desiredFor(o, p), { force: p.force || opts.forceConflicts, signal: opts.signal });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) {
+        throw new FieldConflictError(parseConflicts(e.causes, e.message).map((c) => ({ ...c, object: refKey(o) })));
+      }
+      throw applyError(e, `applying ${refKey(o)}`, k8s.server);
+    }
+    applied.push({ ref: refKey(o), kind: o.kind, action: p.action });
+  };
   for (const tier of applyPhasesOf(objects)) {
     const todo = tier.filter((o) => (byRef.get(refKey(o))?.action ?? 'create') !== 'none');
-    const T0 = performance.now();
-    await pool(todo, 16, async (o) => {
-      const p = byRef.get(refKey(o)) ?? { action: 'create' as const, force: false, dropReplicas: false };
-      try {
-        await serverSideApply(raw, desiredFor(o, p), { force: p.force || opts.forceConflicts, signal: opts.signal });
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 409) {
-          throw new FieldConflictError(parseConflicts(e.causes, e.message).map((c) => ({ ...c, object: refKey(o) })));
-        }
-        throw applyError(e, `applying ${refKey(o)}`, k8s.server);
-      }
-      applied.push({ ref: refKey(o), kind: o.kind, action: p.action });
-    });
-    console.error('TIMING tier', todo.length, Math.round(performance.now() - T0));
-    const T1 = performance.now();
-    // Pods are refused until a new quota has status: wait for it rather than let ReplicaSets back off.
+    // Pods are refused until a new quota has status: the next phase (workloads) waits for it rather
+    // than let ReplicaSets back off. The quotas go first and the wait runs while the rest of this
+    // phase is applied, so it costs no extra time unless the quota controller is slower than that.
     const quotas = todo.filter((o) => o.kind === 'ResourceQuota');
-    if (quotas.length) {
-      await waitForQuotaStatus(
-        k8s,
-        quotas.map((q) => ({ namespace: q.metadata.namespace ?? '', name: q.metadata.name })),
-        { signal: opts.signal, timeoutMs: Math.min(opts.timeoutMs, 30_000) },
+    const rest = todo.filter((o) => o.kind !== 'ResourceQuota');
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    if (opts.signal?.aborted) stop.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const quotaReady = async () => {
+      await pool(quotas, 16, applyOne);
+      await Promise.all(
+        quotas.map((q) =>
+          waitForQuotaStatus(k8s, [{ namespace: q.metadata.namespace ?? '', name: q.metadata.name }], {
+            signal: stop.signal,
+            timeoutMs: Math.min(opts.timeoutMs, 30_000),
+          }),
+        ),
       );
-      console.error('TIMING quota', Math.round(performance.now() - T1));
+    };
+    try {
+      await Promise.all(
+        [quotaReady(), pool(rest, 16, applyOne)].map((p) =>
+          p.catch((e: unknown) => {
+            stop.abort(); // a failed phase must not leave the quota watch open
+            throw e;
+          }),
+        ),
+      );
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
     }
   }
   return applied;
