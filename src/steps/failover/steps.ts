@@ -5,6 +5,7 @@
 //   remembered replicas (watched) -> verify (Deployments Ready, database answers).
 // Each result carries its start/end time, so the report gives RTO per step.
 import type { K8s } from '../../adapters/k8s.js';
+import { isBackupId } from '../../backup/ids.js';
 import { StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
 
@@ -192,13 +193,22 @@ export async function preflightChecks(
     });
   } else {
     try {
+      // The newest complete backup (newest id with a manifest, the order `backup list` uses): list the
+      // backup ids, not every object of every backup (that listing grows with each backup), then look
+      // for manifests newest first.
       const newest = async (region: string, bucket: string) => {
         const s3 = await ctx.adapters.s3(region);
-        const l = await s3.list(bucket, b.prefix);
-        const m = l.objects
-          .filter((o) => o.key.endsWith('manifest.json'))
-          .sort((x, y) => (y.lastModified?.getTime() ?? 0) - (x.lastModified?.getTime() ?? 0));
-        return m[0]?.key;
+        const { prefixes } = await s3.list(bucket, b.prefix, '/');
+        const ids = prefixes
+          .map((p) => p.slice(b.prefix.length).replace(/\/$/, ''))
+          .filter(isBackupId)
+          .sort()
+          .reverse();
+        for (const id of ids) {
+          const key = `${b.prefix}${id}/manifest.json`;
+          if (await s3.head(bucket, key)) return key;
+        }
+        return undefined;
       };
       const [src, dst] = await Promise.all([
         newest(spec.from.region, sourceBucket),

@@ -121,11 +121,6 @@ export async function planObjects(
   } catch (e) {
     throw applyError(e, 'connecting to the cluster', k8s.server);
   }
-  // Discover every kind's resource at once, rather than one round trip per API group when its
-  // first object is read or applied (on a first apply that is inside the apply phases). A failure
-  // is not cached, and is reported where the kind is used.
-  const kinds = new Map(objects.map((o) => [`${o.apiVersion} ${o.kind}`, o]));
-  for (const o of kinds.values()) raw.resource(o.apiVersion, o.kind).catch(() => undefined);
   const views: ObjectPlanResult['views'] = new Map();
   const conflicts: ObjectPlanResult['conflicts'] = [];
 
