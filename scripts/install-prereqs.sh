@@ -6,6 +6,9 @@ command -v redis-server >/dev/null || need+=(redis-server)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 command -v pg_dump >/dev/null || need+=(postgresql-client-15)
 command -v hyperfine >/dev/null || need+=(hyperfine)
+# The completion tests parse the generated zsh and fish scripts with the real shells.
+command -v zsh >/dev/null || need+=(zsh)
+command -v fish >/dev/null || need+=(fish)
 { command -v runuser && command -v flock; } >/dev/null || need+=(util-linux)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 # The sandbox builds Kubernetes 1.37 from its Go modules, which needs Go >= 1.26. Debian's golang-go

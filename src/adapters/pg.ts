@@ -1,5 +1,5 @@
-// PostgreSQL through its own tools (pg_dump, pg_restore, psql) as child processes: the dump and the
-// restore stream through stdout/stdin, never a temp file. A PsqlSession keeps one transaction open so
+// PostgreSQL through its own tools (pg_dump, pg_restore, psql) as child processes: the dump streams
+// through stdout; a restore reads stdin or (for pg_restore -j) a local dump file. A PsqlSession keeps one transaction open so
 // that pg_dump (--snapshot) and the row checksums read the very same snapshot.
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -17,7 +17,8 @@ export interface PgProcess {
 export interface Pg {
   query(url: string, sql: string, signal?: AbortSignal): Promise<string[][]>;
   dump(url: string, opts: { compress: number; snapshot?: string; signal?: AbortSignal }): PgProcess;
-  restore(url: string, opts: { clean: boolean; signal?: AbortSignal; jobs?: number }): PgProcess;
+  /** From stdin, or with `file` from that local dump file (needed for `jobs` > 1: pg_restore -j seeks). */
+  restore(url: string, opts: { clean: boolean; signal?: AbortSignal; jobs?: number; file?: string }): PgProcess;
   session(url: string): Promise<PsqlSession>;
 }
 
@@ -104,7 +105,9 @@ export function createPg(): Pg {
     restore(url, o) {
       const args = ['--no-owner', '--exit-on-error', '-d', url];
       if (o.clean) args.push('--clean', '--if-exists');
-      return proc('pg_restore', args, true, o.signal);
+      if (!o.file) return proc('pg_restore', args, true, o.signal);
+      if (o.jobs && o.jobs > 1) args.push(`--jobs=${o.jobs}`);
+      return proc('pg_restore', [...args, o.file], false, o.signal);
     },
     async session(url) {
       const p = execa('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\x1f', '-d', url], {

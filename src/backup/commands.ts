@@ -169,6 +169,13 @@ export async function backupDescribe(cmd: Command, id: string): Promise<void> {
       lines.push(
         `database: ${m.database.kind} snapshot ${m.database.snapshotId} (${m.database.region})${m.database.drSnapshotId ? `, DR copy ${m.database.drRegion}/${m.database.drSnapshotId}` : ''}`,
       );
+    if (m.k8s) {
+      const kinds = new Map<string, number>();
+      for (const x of m.k8s.objects) kinds.set(x.kind, (kinds.get(x.kind) ?? 0) + 1);
+      lines.push(
+        `cluster state: ${m.k8s.objects.length} objects${m.k8s.key ? ` in ${m.k8s.key}` : ''} (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}); Secret values ${m.k8s.secrets === 'encrypt' ? 'encrypted' : 'omitted'}`,
+      );
+    }
     if (m.dr) lines.push(`DR copy: s3://${m.dr.bucket} (${m.dr.region})`);
     lines.push(
       '',
@@ -337,6 +344,12 @@ export async function restoreCommand(cmd: Command, id: string, opts: Record<stri
   const str = (k: string) => (typeof opts[k] === 'string' && opts[k] !== '' ? (opts[k] as string) : undefined);
   const toTime = str('toTime');
   if (toTime && Number.isNaN(Date.parse(toTime))) throw new UsageError(`--to-time ${toTime}: not an ISO 8601 time`);
+  const os = await import('node:os');
+  const jobs = str('jobs') ? Number(str('jobs')) : Math.min(4, os.availableParallelism());
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
+    throw new UsageError(`--jobs ${str('jobs')}: expected a whole number from 1 to 64`);
+  const { resolve } = await import('node:path');
+  const workDir = resolve(str('workDir') ?? os.tmpdir());
   let manifest: BackupManifest | undefined;
   await runRunbookCommand(
     cmd,
@@ -370,6 +383,9 @@ export async function restoreCommand(cmd: Command, id: string, opts: Record<stri
           force: Boolean(opts.force),
           ...(region ? { region } : {}),
           startedAt: startedAt.toISOString(),
+          stream: Boolean(opts.stream),
+          jobs,
+          workDir,
         },
         key ? { encryptionKey: key } : {},
       );

@@ -2,7 +2,9 @@
 // Every object of the backup is listed with size and SHA-256, so verify and restore can prove integrity
 // before touching anything.
 
-export const MANIFEST_FORMAT = 1;
+/** 2: cluster state in one object (`k8s/state.yaml`). 1 (one object per cluster object) is still read. */
+export const MANIFEST_FORMAT = 2;
+const READABLE_FORMATS = [1, 2];
 export type Component = 'db' | 'workspaces' | 'k8s';
 export const ALL_COMPONENTS: readonly Component[] = ['db', 'workspaces', 'k8s'];
 
@@ -74,7 +76,10 @@ export interface BackupManifest {
   k8s?: {
     secrets: 'omit' | 'encrypt';
     keyParams?: { kdf: 'scrypt'; salt: string; alg: 'aes-256-gcm' };
-    objects: { kind: string; namespace: string; name: string; key: string }[];
+    /** Format 2: the multi-document YAML holding every object (also listed in `objects` with its SHA-256). */
+    key?: string;
+    /** What the state holds, in document order. Format 1: `key` is each object's own file. */
+    objects: { kind: string; namespace: string; name: string; key?: string }[];
   };
   dr?: { bucket: string; region: string };
 }
@@ -98,9 +103,8 @@ export function workspaceKey(ns: string, pod: string): string {
   return `workspaces/${ns}/${pod}.tar`;
 }
 
-export function k8sKey(kind: string, ns: string, name: string): string {
-  return `k8s/${kind}/${ns}/${name}.yaml`;
-}
+/** Format 2: the whole cluster state, one YAML document per object. */
+export const K8S_STATE_KEY = 'k8s/state.yaml';
 
 export function parseManifest(text: string, where: string): BackupManifest {
   let m: unknown;
@@ -112,8 +116,10 @@ export function parseManifest(text: string, where: string): BackupManifest {
   const o = m as Partial<BackupManifest>;
   if (!o || typeof o !== 'object' || typeof o.id !== 'string' || !Array.isArray(o.objects) || !o.rpoReference)
     throw new Error(`${where}: not a hivectl backup manifest`);
-  if (o.format !== MANIFEST_FORMAT)
-    throw new Error(`${where}: manifest format ${String(o.format)} is not supported (expected ${MANIFEST_FORMAT})`);
+  if (!READABLE_FORMATS.includes(o.format as number))
+    throw new Error(
+      `${where}: manifest format ${String(o.format)} is not supported (this hivectl reads ${READABLE_FORMATS.join(', ')})`,
+    );
   return o as BackupManifest;
 }
 

@@ -2,6 +2,7 @@
 // their verification records. Used by list, describe, verify, prune, status and restore.
 import type { S3 } from '../adapters/s3.js';
 import { StepError } from '../core/errors.js';
+import type { Ctx } from '../core/step.js';
 import { backupIdTime, isBackupId } from './ids.js';
 import type { Location } from './location.js';
 import { type BackupManifest, MANIFEST_KEY, parseManifest, VERIFIED_KEY, type VerifyRecord } from './manifest.js';
@@ -23,6 +24,32 @@ export async function readManifest(s3: S3, loc: Location, id: string): Promise<B
       hint: 'run `hivectl backup list` for the usable backups',
     });
   return parseManifest(text, `s3://${loc.bucket}/${key}`);
+}
+
+// Per run (keyed on the run's results map, which verify/rollback contexts share): a restore's steps each
+// need the manifest, and it never changes once written (it is written last; a backup is not rewritten).
+const perRun = new WeakMap<object, Map<string, Promise<BackupManifest>>>();
+
+/** readManifest once per run; a failed read is not remembered. The manifest is shared: do not mutate it. */
+export function runManifest(
+  ctx: Pick<Ctx, 'results' | 'adapters'>,
+  loc: Location,
+  id: string,
+): Promise<BackupManifest> {
+  let cache = perRun.get(ctx.results);
+  if (!cache) {
+    cache = new Map();
+    perRun.set(ctx.results, cache);
+  }
+  const k = `${loc.region}|${loc.bucket}|${loc.prefix}${id}`;
+  let p = cache.get(k);
+  if (!p) {
+    const c = cache;
+    p = ctx.adapters.s3(loc.region).then((s3) => readManifest(s3, loc, id));
+    p.catch(() => c.delete(k));
+    cache.set(k, p);
+  }
+  return p;
 }
 
 export async function readVerify(s3: S3, loc: Location, id: string): Promise<VerifyRecord | undefined> {

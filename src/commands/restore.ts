@@ -12,6 +12,9 @@ export function register(program: Command): void {
     .option('--new-instance <name>', 'RDS: restore into a new DB instance of this name')
     .option('--to-time <time>', 'RDS: restore the source instance to this point in time (ISO 8601)')
     .option('--force', 'overwrite a non-empty target database', false)
+    .option('--jobs <n>', 'PostgreSQL: pg_restore parallel jobs (default: min(4, CPU cores))')
+    .option('--work-dir <dir>', "PostgreSQL: directory for the dump's temp file (default: the OS temp dir)")
+    .option('--stream', 'PostgreSQL: pipe the dump from S3 into pg_restore (no disk needed, single-threaded)', false)
     .action(async (id: string, opts: Record<string, unknown>, cmd: Command) => {
       const m = await import('../backup/commands.js');
       await m.restoreCommand(cmd, id, opts);

@@ -38,15 +38,18 @@ export function drillJunit(r: DrillReport): string {
   }
   const gates = r.gates.map((g) => {
     const t = `    <testcase classname="drill.slo" name="${xml(g.name)}" time="0">`;
+    if (g.unmeasured) return `${t}\n      <skipped message="${xml(`not measured: ${g.measured}`)}"/>\n    </testcase>`;
     return g.ok
       ? `${t}</testcase>`
       : `${t}\n      <failure message="${xml(`measured ${g.measured}, target ${g.target}`)}"/>\n    </testcase>`;
   });
   const gf = r.gates.filter((g) => !g.ok).length;
+  const gs = r.gates.filter((g) => g.unmeasured).length;
   tests += r.gates.length;
   failures += gf;
+  skipped += gs;
   suites.push(
-    `  <testsuite name="drill.slo" tests="${r.gates.length}" failures="${gf}" errors="0" skipped="0" time="0">\n${gates.join('\n')}\n  </testsuite>`,
+    `  <testsuite name="drill.slo" tests="${r.gates.length}" failures="${gf}" errors="0" skipped="${gs}" time="0">\n${gates.join('\n')}\n  </testsuite>`,
   );
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="hivectl drill ${xml(r.scenario)}" tests="${tests}" failures="${failures}" skipped="${skipped}" time="${(r.durationMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
 }
@@ -61,7 +64,10 @@ export function drillMarkdown(r: DrillReport): string {
     '',
   );
   out.push('## SLO gates', '', '| gate | measured | target | result |', '|---|---|---|---|');
-  for (const g of r.gates) out.push(`| ${g.name} | ${g.measured} | ${g.target} | ${g.ok ? 'pass' : '**MISSED**'} |`);
+  for (const g of r.gates)
+    out.push(
+      `| ${g.name} | ${g.measured} | ${g.target} | ${g.unmeasured ? 'not measured' : g.ok ? 'pass' : '**MISSED**'} |`,
+    );
   if (!r.gates.length) out.push('| (none measured) | | | |');
   out.push('');
   if (r.failover) {
@@ -115,6 +121,7 @@ export function drillSummary(r: DrillReport): string {
     lines.push(
       `  ${p.status === 'succeeded' ? '✔' : '✖'} ${p.phase.padEnd(10)} ${sec(p.durationMs).padStart(8)}${p.error ? `  ${p.error}` : ''}`,
     );
-  for (const g of r.gates) lines.push(`  ${g.ok ? 'ok  ' : 'MISS'} ${g.name}: ${g.measured} (target ${g.target})`);
+  for (const g of r.gates)
+    lines.push(`  ${g.unmeasured ? 'n/a ' : g.ok ? 'ok  ' : 'MISS'} ${g.name}: ${g.measured} (target ${g.target})`);
   return `${lines.join('\n')}\n`;
 }

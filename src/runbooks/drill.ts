@@ -44,7 +44,10 @@ export interface PhaseReport {
 
 export interface Gate {
   name: string;
+  /** False only when a measured value missed its target. */
   ok: boolean;
+  /** Nothing could be measured (e.g. replica lag hivectl cannot read): shown as such, never as a pass. */
+  unmeasured?: boolean;
   measured: string;
   target: string;
 }
@@ -216,7 +219,13 @@ export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase):
   // SLO gates.
   const gate = (name: string, measured: number | null, target: number, note = '') => {
     if (measured === null)
-      rep.gates.push({ name, ok: true, measured: `unknown${note ? ` (${note})` : ''}`, target: `<= ${sec(target)}` });
+      rep.gates.push({
+        name,
+        ok: true,
+        unmeasured: true,
+        measured: `unknown${note ? ` (${note})` : ''}`,
+        target: `<= ${sec(target)}`,
+      });
     else rep.gates.push({ name, ok: measured <= target, measured: sec(measured), target: `<= ${sec(target)}` });
   };
   if (rep.restore) {

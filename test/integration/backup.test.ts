@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
 import { createDatabase, kubectl, psql, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
 
 const sys = uniqueName('bk-sys');
@@ -22,6 +23,7 @@ let cwd = '';
 let ws = '';
 let journal = '';
 let hookLog = '';
+let work = '';
 
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 const s3 = (region: string) =>
@@ -72,6 +74,7 @@ async function getObject(b: string, key: string, region = 'us-east-1'): Promise<
 beforeAll(async () => {
   const s = sandbox();
   journal = mkdtempSync(join(tmpdir(), 'bk-journal-'));
+  work = mkdtempSync(join(tmpdir(), 'bk-work-'));
   cwd = mkdtempSync(join(tmpdir(), 'bk-cwd-'));
   ws = mkdtempSync(join(tmpdir(), 'bk-ws-'));
   hookLog = join(mkdtempSync(join(tmpdir(), 'bk-hooks-')), 'hooks.log');
@@ -152,6 +155,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await kubectl(['delete', 'namespace', sys, api, agents, '--wait=false']);
   rmSync(ws, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe('backup and restore', () => {
@@ -179,8 +183,17 @@ describe('backup and restore', () => {
       expect.arrayContaining([
         'db.dump',
         `workspaces/${agents}/${await k(['get', 'pods', '-n', agents, '-o', 'jsonpath={.items[0].metadata.name}'])}.tar`,
-        `k8s/Secret/${api}/hive-db.yaml`,
-        `k8s/Deployment/${agents}/agent-worker.yaml`,
+        'k8s/state.yaml',
+      ]),
+    );
+    // The cluster state is one object: one PUT, one DR copy, one check, whatever the number of objects.
+    expect(manifest.format).toBe(2);
+    expect(manifest.objects.filter((o: { component: string }) => o.component === 'k8s')).toHaveLength(1);
+    expect(manifest.k8s.key).toBe('k8s/state.yaml');
+    expect(manifest.k8s.objects).toEqual(
+      expect.arrayContaining([
+        { kind: 'Secret', namespace: api, name: 'hive-db' },
+        { kind: 'Deployment', namespace: agents, name: 'agent-worker' },
       ]),
     );
     expect(manifest.database.tables).toEqual(
@@ -189,7 +202,13 @@ describe('backup and restore', () => {
         expect.objectContaining({ table: 'public.agents', rows: 3 }),
       ]),
     );
-    const secretYaml = (await getObject(bucket, `hivectl/${id}/k8s/Secret/${api}/hive-db.yaml`)).toString();
+    const state = await getObject(bucket, `hivectl/${id}/k8s/state.yaml`);
+    const stateEntry = manifest.objects.find((o: { key: string }) => o.key === 'k8s/state.yaml');
+    expect(createHash('sha256').update(state).digest('hex')).toBe(stateEntry.sha256);
+    expect(state.length).toBe(stateEntry.size);
+    const docs = state.toString().split(/^---$/m);
+    expect(docs).toHaveLength(manifest.k8s.objects.length);
+    const secretYaml = docs.find((d) => /kind: Secret/.test(d) && d.includes('name: hive-db')) ?? '';
     expect(secretYaml).toContain('hivectl-enc:v1:');
     expect(secretYaml).not.toContain(Buffer.from('pw-original').toString('base64'));
     // The DR copy is complete on its own.
@@ -239,12 +258,17 @@ describe('backup and restore', () => {
       'yaml',
     ]).then((y) => k(['apply', '-f', '-'], y));
 
-    const plan = await cli(['restore', id, '--force', '--dry-run']);
+    const plan = await cli(['restore', id, '--force', '--dry-run', '--work-dir', work]);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stderr + plan.stdout).toMatch(/drops and recreates/);
+    expect(plan.stderr + plan.stdout).toMatch(
+      /temp file in \S*bk-work-\S*, checking its SHA-256; needs \d+ bytes of disk/,
+    );
 
-    const r = await cli(['restore', id, '--force', '-y', '-o', 'json']);
+    const r = await cli(['restore', id, '--force', '-y', '-o', 'json', '--work-dir', work, '--jobs', '2']);
     expect(r.code, r.stderr).toBe(0);
+    // The downloaded dump is gone once the restore is done.
+    expect(readdirSync(work)).toEqual([]);
     const doc = JSON.parse(r.stdout) as { results: { rtoSeconds: number; rpoSeconds: number; rpoReference: string } };
     expect(doc.results.rtoSeconds).toBeGreaterThan(0);
     expect(doc.results.rpoSeconds).toBeGreaterThanOrEqual(0);
@@ -271,15 +295,19 @@ describe('backup and restore', () => {
 
     await psql(`INSERT INTO agents VALUES ('marker', 'after the backup')`, dbUrl);
     writeFileSync(join(ws, 'marker.txt'), 'after the backup');
-    const r = await cli(['restore', id, '--force', '-y']);
+    const r = await cli(['restore', id, '--force', '-y', '--work-dir', work]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/failed verification, nothing was changed/);
+    expect(readdirSync(work)).toEqual([]);
+    const st = await cli(['restore', id, '--force', '-y', '--stream']);
+    expect(st.code, st.stderr).toBe(1);
+    expect(st.stderr).toMatch(/failed verification, nothing was changed/);
     expect(await psql(`SELECT note FROM agents WHERE name = 'marker'`, dbUrl)).toBe('after the backup');
     expect(readFileSync(join(ws, 'marker.txt'), 'utf8')).toBe('after the backup');
     expect(await replicas(agents, 'agent-worker')).toBe(2);
 
-    // From the DR region's copies alone.
-    const dr = await cli(['restore', id, '--force', '-y', '--region', 'us-west-2', '--components', 'db']);
+    // From the DR region's copies alone (streamed: the fallback for machines without the disk).
+    const dr = await cli(['restore', id, '--force', '-y', '--region', 'us-west-2', '--components', 'db', '--stream']);
     expect(dr.code, dr.stderr).toBe(0);
     expect(await psql(`SELECT count(*) FROM agents WHERE name = 'marker'`, dbUrl)).toBe('0');
   });
@@ -314,5 +342,47 @@ describe('backup and restore', () => {
     const v = await cli(['backup', 'verify', id2]);
     expect(v.code).toBe(3);
     expect(v.stdout).toMatch(/unsafe tar entry/);
+  });
+
+  it('still restores the cluster objects of a format-1 backup (one file per object)', async () => {
+    // Rewrite the first backup's cluster state the way format 1 stored it, under a new id.
+    const old = `${id.slice(0, -4)}0f01`;
+    const m = JSON.parse((await getObject(bucket, `hivectl/${id}/manifest.json`)).toString());
+    const state = (await getObject(bucket, `hivectl/${id}/k8s/state.yaml`)).toString();
+    const objects: { key: string; component: string; size: number; sha256: string }[] = [];
+    const entries: { kind: string; namespace: string; name: string; key: string }[] = [];
+    for (const d of parseAllDocuments(state)) {
+      const o = d.toJS();
+      const key = `k8s/${o.kind}/${o.metadata.namespace}/${o.metadata.name}.yaml`;
+      const body = Buffer.from(stringify(o));
+      await s3('us-east-1').send(new PutObjectCommand({ Bucket: bucket, Key: `hivectl/${old}/${key}`, Body: body }));
+      objects.push({
+        key,
+        component: 'k8s',
+        size: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+      });
+      entries.push({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name, key });
+    }
+    const { database: _d, workspaces: _w, dr: _r, ...rest } = m;
+    const m1 = {
+      ...rest,
+      format: 1,
+      id: old,
+      components: ['k8s'],
+      objects,
+      k8s: { ...m.k8s, key: undefined, objects: entries },
+    };
+    await s3('us-east-1').send(
+      new PutObjectCommand({ Bucket: bucket, Key: `hivectl/${old}/manifest.json`, Body: JSON.stringify(m1) }),
+    );
+
+    await k(['delete', 'configmap', 'app-config', '-n', api]);
+    await k(['delete', 'secret', 'hive-db', '-n', api]);
+    const r = await cli(['restore', old, '-y', '--components', 'k8s']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await k(['get', 'configmap', 'app-config', '-n', api, '-o', 'jsonpath={.data.level}'])).toBe('info');
+    const pw = await k(['get', 'secret', 'hive-db', '-n', api, '-o', 'jsonpath={.data.password}']);
+    expect(Buffer.from(pw, 'base64').toString()).toBe('pw-original');
   });
 });

@@ -94,7 +94,10 @@ describe('manifest', () => {
     expect(() => parseComponents('db,files')).toThrow(/unknown component "files"/);
   });
   it('refuses a manifest of another format or shape', () => {
-    expect(() => parseManifest('{"format":2,"id":"x","objects":[],"rpoReference":"t"}', 'm')).toThrow(/format 2/);
+    expect(() => parseManifest('{"format":3,"id":"x","objects":[],"rpoReference":"t"}', 'm')).toThrow(/format 3/);
+    // Format 1 (one object per cluster object) is still read, so older backups stay restorable.
+    for (const f of [1, 2])
+      expect(parseManifest(`{"format":${f},"id":"x","objects":[],"rpoReference":"t"}`, 'm').format).toBe(f);
     expect(() => parseManifest('nope', 'm')).toThrow(/not JSON/);
     expect(() => parseManifest('{"a":1}', 'm')).toThrow(/not a hivectl backup manifest/);
   });

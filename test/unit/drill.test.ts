@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drillJunit, drillMarkdown } from '../../src/report/drill.js';
+import { drillJunit, drillMarkdown, drillSummary } from '../../src/report/drill.js';
 import type { DrillReport } from '../../src/runbooks/drill.js';
 
 const report: DrillReport = {
@@ -52,6 +52,22 @@ describe('drill reports', () => {
     expect(m).toMatch(/\| restore RTO \| 2.50s \| <= 1.00s \| \*\*MISSED\*\* \|/);
     expect(m).toMatch(/\| \| restore-db \| succeeded \| 2.00s \|/);
     expect(m).toMatch(/hivectl CPU time: 0.20s \(5.0% of wall time/);
+  });
+
+  it('an unmeasured gate is shown as not measured and skipped in JUnit, never as a pass', () => {
+    const r: DrillReport = {
+      ...report,
+      gates: [
+        ...report.gates,
+        { name: 'failover RPO', ok: true, unmeasured: true, measured: 'unknown (replica lag)', target: '<= 300.00s' },
+      ],
+    };
+    const x = drillJunit(r);
+    expect(x).toMatch(/<testsuite name="drill.slo" tests="3" failures="1" errors="0" skipped="1"/);
+    expect(x).toMatch(/name="failover RPO" time="0">\s*<skipped message="not measured: unknown \(replica lag\)"\/>/);
+    expect(x).toMatch(/<testsuites [^>]*skipped="2"/);
+    expect(drillMarkdown(r)).toMatch(/\| failover RPO \| unknown \(replica lag\) \| <= 300.00s \| not measured \|/);
+    expect(drillSummary(r)).toMatch(/n\/a {2}failover RPO/);
   });
 });
 

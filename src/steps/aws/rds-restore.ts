@@ -3,7 +3,7 @@
 import { k8sError } from '../../adapters/k8s.js';
 import type { Location } from '../../backup/location.js';
 import type { RdsDb } from '../../backup/manifest.js';
-import { readManifest } from '../../backup/store.js';
+import { runManifest } from '../../backup/store.js';
 import { RefusedError, StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
 
@@ -29,7 +29,7 @@ export function rdsRestoreStep(o: {
     destructive: true,
     async plan(ctx) {
       const loc = o.location(ctx);
-      const m = await readManifest(await ctx.adapters.s3(loc.region), loc, o.backupId);
+      const m = await runManifest(ctx, loc, o.backupId);
       const db = m.database as RdsDb | undefined;
       if (!db || db.kind === undefined || (db.kind !== 'rds' && db.kind !== 'aurora'))
         throw new StepError(`backup ${o.backupId} has no RDS snapshot`, {

@@ -14,7 +14,7 @@ import {
   VERIFIED_KEY,
   type VerifyRecord,
 } from '../../backup/manifest.js';
-import { readManifest } from '../../backup/store.js';
+import { runManifest } from '../../backup/store.js';
 import { checkTarStream } from '../../backup/tar-safety.js';
 import { StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
@@ -84,13 +84,23 @@ export function buildManifest(ctx: Ctx, o: CreateInputs): BackupManifest {
     for (const w of ws.workspaces)
       objects.push({ key: w.key, component: 'workspaces', size: w.size, sha256: w.sha256 });
   }
-  if (st) {
+  if (st && !st.key) {
+    // Journalled by an older hivectl (resume): one object per file, as manifest format 1 lists them.
+    const old = st.objects as unknown as (ManifestObject & { kind: string; namespace: string; name: string })[];
     m.k8s = {
       secrets: st.secrets,
       ...(st.keyParams ? { keyParams: st.keyParams } : {}),
-      objects: st.objects.map(({ kind, namespace, name, key }) => ({ kind, namespace, name, key })),
+      objects: old.map(({ kind, namespace, name, key }) => ({ kind, namespace, name, key })),
     };
-    for (const x of st.objects) objects.push({ key: x.key, component: 'k8s', size: x.size, sha256: x.sha256 });
+    for (const x of old) objects.push({ key: x.key, component: 'k8s', size: x.size, sha256: x.sha256 });
+  } else if (st) {
+    m.k8s = {
+      secrets: st.secrets,
+      ...(st.keyParams ? { keyParams: st.keyParams } : {}),
+      key: st.key,
+      objects: st.objects.map(({ kind, namespace, name }) => ({ kind, namespace, name })),
+    };
+    objects.push({ key: st.key, component: 'k8s', size: st.size, sha256: st.sha256 });
   }
   const dr = drLocation(ctx);
   if (dr) m.dr = { bucket: dr.bucket, region: dr.region };
@@ -211,7 +221,7 @@ export function copyToDrStep(o: {
     async apply(ctx) {
       const src = primaryLocation(ctx);
       const dr = drLocation(ctx)!;
-      const m = await readManifest(await ctx.adapters.s3(), src, o.backupId);
+      const m = await runManifest(ctx, src, o.backupId);
       const s3dr = await ctx.adapters.s3(dr.region);
       const keys = [...m.objects.map((x) => x.key), MANIFEST_KEY];
       for (const k of keys) {
@@ -230,7 +240,7 @@ export function copyToDrStep(o: {
     async verify(ctx) {
       const src = primaryLocation(ctx);
       const dr = drLocation(ctx)!;
-      const m = await readManifest(await ctx.adapters.s3(), src, o.backupId);
+      const m = await runManifest(ctx, src, o.backupId);
       const s3dr = await ctx.adapters.s3(dr.region);
       const bad: Mismatch[] = [];
       const needRead: ManifestObject[] = [];
@@ -283,7 +293,7 @@ export function preflightVerifyStep(o: {
     title: 'Verify the backup (checksums, tar safety) before changing anything',
     async plan(ctx) {
       const loc = o.location(ctx);
-      const m = await readManifest(await ctx.adapters.s3(loc.region), loc, o.backupId);
+      const m = await runManifest(ctx, loc, o.backupId);
       const objs = m.objects.filter((x) => o.components.includes(x.component));
       const bytes = objs.reduce((a, x) => a + x.size, 0);
       return {
@@ -297,7 +307,7 @@ export function preflightVerifyStep(o: {
     async apply(ctx, p) {
       const loc = o.location(ctx);
       const s3 = await ctx.adapters.s3(loc.region);
-      const m = await readManifest(s3, loc, o.backupId);
+      const m = await runManifest(ctx, loc, o.backupId);
       const bad = await verifyObjects(s3, loc, m, { components: o.components, signal: ctx.signal, tarSafety: true });
       if (bad.length)
         throw new StepError(

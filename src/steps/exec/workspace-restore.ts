@@ -3,7 +3,7 @@
 // the stream again while sending it (defence in depth) and stops at the first unsafe entry.
 import type { Location } from '../../backup/location.js';
 import type { WorkspaceEntry } from '../../backup/manifest.js';
-import { readManifest } from '../../backup/store.js';
+import { runManifest } from '../../backup/store.js';
 import { checkTarStream } from '../../backup/tar-safety.js';
 import { StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
@@ -34,7 +34,7 @@ export function workspaceRestoreStep(o: {
     destructive: true,
     async plan(ctx) {
       const loc = o.location(ctx);
-      const m = await readManifest(await ctx.adapters.s3(loc.region), loc, o.backupId);
+      const m = await runManifest(ctx, loc, o.backupId);
       const entries = m.workspaces ?? [];
       if (entries.length === 0)
         return { summary: 'no workspaces in this backup', changes: [], payload: { mapping: [] }, noop: true };
@@ -64,7 +64,7 @@ export function workspaceRestoreStep(o: {
       const s3 = await ctx.adapters.s3(loc.region);
       const ex = await ctx.adapters.k8sExec();
       // The plan was made before quiesce; the agents' pods have been replaced since: map again now.
-      const m = await readManifest(s3, loc, o.backupId);
+      const m = await runManifest(ctx, loc, o.backupId);
       const { namespace, pods } = await agentPods(ctx);
       const dir = p.mapping[0]?.dir ?? o.dir ?? ctx.config.backup.workspaceDir;
       const mapping = mapWorkspaces(m.workspaces ?? [], pods).map(({ entry, pod }) => ({

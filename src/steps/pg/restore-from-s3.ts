@@ -1,6 +1,7 @@
-// pg_restore --clean --if-exists fed straight from the S3 object (no temp file), into the target
-// database (created when missing). The stream is hashed again on the way; the pre-flight step has
-// already proven the object matches the manifest before this destructive step runs.
+// pg_restore --clean --if-exists into the target database (created when missing). Default: from the temp
+// file the fetch step downloaded and checksummed before anything destructive, with pg_restore -j N (measured
+// 1.7x faster than from a pipe). With `stream`: fed straight from the S3 object (no local copy), hashed again
+// on the way; then the pre-flight step has read and proven the object before this step runs.
 import { pipeline } from 'node:stream/promises';
 import { HashingCounter } from '../../backup/checksum.js';
 import type { Location } from '../../backup/location.js';
@@ -8,6 +9,7 @@ import type { PostgresDb } from '../../backup/manifest.js';
 import { readManifest } from '../../backup/store.js';
 import { RefusedError, StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
+import { downloadVerified, fetchedDump, removeDumpFile } from './dump-file.js';
 import { databaseUrl, dbName } from './dump-to-s3.js';
 import { LIST_TABLES_SQL } from './table-checks.js';
 
@@ -16,6 +18,12 @@ export interface PgRestoreOptions {
   location: (ctx: Ctx) => Location;
   targetUrl?: string;
   force: boolean;
+  /** Pipe from S3 instead of a local file (no disk needed; pg_restore runs single-threaded). */
+  stream?: boolean;
+  /** pg_restore --jobs, file mode only. */
+  jobs?: number;
+  /** Where the file mode downloads to (again) when the fetch step's file is gone, e.g. on resume. */
+  workDir?: string;
 }
 
 function maintenanceUrl(url: string): string {
@@ -39,7 +47,9 @@ export function pgRestoreFromS3Step(
 ): Step<{ key: string; database: string; existing: number }, { database: string; bytes: number }> {
   return {
     id: 'restore-db',
-    title: 'Restore PostgreSQL from the dump (pg_restore --clean, streamed)',
+    title: o.stream
+      ? 'Restore PostgreSQL from the dump (pg_restore --clean, streamed from S3)'
+      : 'Restore PostgreSQL from the downloaded dump (pg_restore --clean --jobs)',
     destructive: true,
     async plan(ctx) {
       const loc = o.location(ctx);
@@ -61,7 +71,7 @@ export function pgRestoreFromS3Step(
           hint: 'pass --force to overwrite it, or --target-db with an empty or new database',
         });
       return {
-        summary: `pg_restore ${db.tables.length} tables into ${name}${tables?.length ? ` (overwrites ${tables.length} existing tables)` : ''}`,
+        summary: `pg_restore ${o.stream ? '(streamed from S3)' : `-j ${jobs(o)} (from the temp file)`} ${db.tables.length} tables into ${name}${tables?.length ? ` (overwrites ${tables.length} existing tables)` : ''}`,
         changes: [
           {
             action: tables === undefined ? 'create' : tables.length ? 'replace' : 'update',
@@ -75,21 +85,53 @@ export function pgRestoreFromS3Step(
       };
     },
     async apply(ctx, p) {
-      const loc = o.location(ctx);
-      const url = databaseUrl(ctx, o.targetUrl);
-      const pg = await ctx.adapters.pg();
-      if ((await targetTables(ctx, url)) === undefined)
-        await pg.query(maintenanceUrl(url), `CREATE DATABASE "${p.database.replace(/"/g, '""')}"`, ctx.signal);
-      const s3 = await ctx.adapters.s3(loc.region);
-      const m = await readManifest(s3, loc, o.backupId);
-      const expected = m.objects.find((x) => x.key === (m.database as PostgresDb).key);
-      const body = await s3.getStream(loc.bucket, p.key, ctx.signal);
-      const hasher = new HashingCounter();
-      const proc = pg.restore(url, { clean: true, signal: ctx.signal });
-      await Promise.all([pipeline(body, hasher, proc.stdin!), proc.done]);
-      if (expected && hasher.sha256() !== expected.sha256)
-        throw new StepError(`db.dump changed while restoring (sha256 ${hasher.sha256()} != ${expected.sha256})`);
-      return { database: p.database, bytes: hasher.bytes };
+      if (o.stream) return streamRestore(ctx, o, p);
+      // The fetch step's file, or (resumed in a new process, file removed) a fresh download proven again
+      // before the CREATE DATABASE / --clean below.
+      const file =
+        (await fetchedDump(ctx)) ??
+        (await downloadVerified(ctx, { backupId: o.backupId, location: o.location, workDir: o.workDir ?? '.' }));
+      if (!file) throw new StepError(`backup ${o.backupId} has no PostgreSQL dump`);
+      try {
+        const url = databaseUrl(ctx, o.targetUrl);
+        await createIfMissing(ctx, url, p.database);
+        const pg = await ctx.adapters.pg();
+        await pg.restore(url, { clean: true, signal: ctx.signal, jobs: jobs(o), file: file.path }).done;
+        return { database: p.database, bytes: file.bytes };
+      } finally {
+        await removeDumpFile(file);
+      }
     },
   };
+}
+
+function jobs(o: PgRestoreOptions): number {
+  return Math.max(1, o.jobs ?? 1);
+}
+
+async function createIfMissing(ctx: Ctx, url: string, database: string): Promise<void> {
+  if ((await targetTables(ctx, url)) !== undefined) return;
+  const pg = await ctx.adapters.pg();
+  await pg.query(maintenanceUrl(url), `CREATE DATABASE "${database.replace(/"/g, '""')}"`, ctx.signal);
+}
+
+async function streamRestore(
+  ctx: Ctx,
+  o: PgRestoreOptions,
+  p: { key: string; database: string },
+): Promise<{ database: string; bytes: number }> {
+  const loc = o.location(ctx);
+  const url = databaseUrl(ctx, o.targetUrl);
+  const pg = await ctx.adapters.pg();
+  await createIfMissing(ctx, url, p.database);
+  const s3 = await ctx.adapters.s3(loc.region);
+  const m = await readManifest(s3, loc, o.backupId);
+  const expected = m.objects.find((x) => x.key === (m.database as PostgresDb).key);
+  const body = await s3.getStream(loc.bucket, p.key, ctx.signal);
+  const hasher = new HashingCounter();
+  const proc = pg.restore(url, { clean: true, signal: ctx.signal });
+  await Promise.all([pipeline(body, hasher, proc.stdin!), proc.done]);
+  if (expected && hasher.sha256() !== expected.sha256)
+    throw new StepError(`db.dump changed while restoring (sha256 ${hasher.sha256()} != ${expected.sha256})`);
+  return { database: p.database, bytes: hasher.bytes };
 }

@@ -1,7 +1,7 @@
 // After a restore: every table's row count and row checksum must equal what the manifest recorded.
 import type { Location } from '../../backup/location.js';
 import type { PostgresDb } from '../../backup/manifest.js';
-import { readManifest } from '../../backup/store.js';
+import { runManifest } from '../../backup/store.js';
 import { StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
 import { databaseUrl, dbName } from './dump-to-s3.js';
@@ -15,7 +15,7 @@ export function verifyRowsStep(o: {
 }): Step<{ tables: number }, { tables: number; rows: number }> {
   const check = async (ctx: Ctx) => {
     const loc = o.location(ctx);
-    const m = await readManifest(await ctx.adapters.s3(loc.region), loc, o.backupId);
+    const m = await runManifest(ctx, loc, o.backupId);
     const db = m.database as PostgresDb;
     const url = databaseUrl(ctx, o.targetUrl);
     const pg = await ctx.adapters.pg();
@@ -37,7 +37,7 @@ export function verifyRowsStep(o: {
     title: 'Verify row counts and checksums against the manifest',
     async plan(ctx) {
       const loc = o.location(ctx);
-      const m = await readManifest(await ctx.adapters.s3(loc.region), loc, o.backupId);
+      const m = await runManifest(ctx, loc, o.backupId);
       const db = m.database as PostgresDb | undefined;
       if (db?.kind !== 'postgres') return { summary: 'no row checks', changes: [], payload: { tables: 0 }, noop: true };
       return {
