@@ -11,6 +11,7 @@
 //      (workspaces go into running agent pods; the API stays down so no work reaches them meanwhile)
 //   7. verify: row counts and checksums against the manifest; Deployments Ready (waited in unquiesce)
 
+import { tmpdir } from 'node:os';
 import { clusterStateRestoreStep } from '../backup/cluster-state-steps.js';
 import { type Location, sourceLocation } from '../backup/location.js';
 import type { Component } from '../backup/manifest.js';
@@ -49,7 +50,8 @@ export function restoreRunbook(i: RestoreInputs, o: { encryptionKey?: string } =
   const base = { backupId: i.backupId, location };
   const db = i.components.includes('db') && i.dbKind !== 'none';
   const pgFile = db && i.dbKind === 'postgres' && !i.stream;
-  const workDir = i.workDir ?? '.';
+  // Callers other than the command (drill) may leave it out: the OS temp dir, as the command's default.
+  const workDir = i.workDir ?? tmpdir();
   const items: RunbookItem[] = [
     // The dump's checksum is proven by its download (next step), so the pre-flight does not read it too.
     preflightVerifyStep({ ...base, components: pgFile ? i.components.filter((c) => c !== 'db') : i.components }),
@@ -85,11 +87,17 @@ export function restoreRunbook(i: RestoreInputs, o: { encryptionKey?: string } =
   if (i.components.includes('workspaces')) items.push(workspaceRestoreStep(base));
   items.push(unquiesceStep({ id: 'unquiesce-api', only: (ctx) => [ctx.config.platform.namespaces.api] }));
   if (db && i.dbKind === 'postgres')
-    items.push(verifyRowsStep({ ...base, ...(i.targetDb ? { targetUrl: i.targetDb } : {}) }));
+    items.push(
+      verifyRowsStep({
+        ...base,
+        ...(i.jobs ? { jobs: i.jobs } : {}),
+        ...(i.targetDb ? { targetUrl: i.targetDb } : {}),
+      }),
+    );
   return {
     name: 'restore',
     title: `Restore backup ${i.backupId} (${i.components.join(', ')})`,
-    inputs: { ...i },
+    inputs: { ...i, ...(pgFile ? { workDir } : {}) },
     mutating: true,
     items,
   };

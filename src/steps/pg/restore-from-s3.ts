@@ -1,7 +1,9 @@
 // pg_restore --clean --if-exists into the target database (created when missing). Default: from the temp
-// file the fetch step downloaded and checksummed before anything destructive, with pg_restore -j N (measured
-// 1.7x faster than from a pipe). With `stream`: fed straight from the S3 object (no local copy), hashed again
+// file the fetch step downloaded and checksummed before anything destructive, with pg_restore -j N (it runs
+// whole tables and index builds in parallel: a gain with several large tables, none when one table holds the
+// data; docs/backup-format.md, Benchmarks). With `stream`: fed straight from the S3 object (no local copy), hashed again
 // on the way; then the pre-flight step has read and proven the object before this step runs.
+import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { HashingCounter } from '../../backup/checksum.js';
 import type { Location } from '../../backup/location.js';
@@ -90,7 +92,7 @@ export function pgRestoreFromS3Step(
       // before the CREATE DATABASE / --clean below.
       const file =
         (await fetchedDump(ctx)) ??
-        (await downloadVerified(ctx, { backupId: o.backupId, location: o.location, workDir: o.workDir ?? '.' }));
+        (await downloadVerified(ctx, { backupId: o.backupId, location: o.location, workDir: o.workDir ?? tmpdir() }));
       if (!file) throw new StepError(`backup ${o.backupId} has no PostgreSQL dump`);
       try {
         const url = databaseUrl(ctx, o.targetUrl);

@@ -26,12 +26,16 @@ const BLOCKS_SQL = (table: string) =>
 /**
  * Row counts and checksums of every table. `parallel` > 1 (restore verification: plain connections, no
  * shared snapshot needed) splits each large table into block ranges checked at once; counts and sums
- * are additive, so the result equals the single-scan one.
+ * are additive, so the result equals the single-scan one. `concurrency` > 1 checks that many tables at
+ * once (again only over independent connections, never a single session); the result keeps table order.
  */
-export async function tableChecks(query: (sql: string) => Promise<string[][]>, parallel = 1): Promise<TableCheck[]> {
+export async function tableChecks(
+  query: (sql: string) => Promise<string[][]>,
+  parallel = 1,
+  concurrency = 1,
+): Promise<TableCheck[]> {
   const tables = (await query(LIST_TABLES_SQL)).map((r) => r[0]!);
-  const out: TableCheck[] = [];
-  for (const t of tables) {
+  const check = async (t: string): Promise<TableCheck> => {
     let sqls = [tableCheckSql(t)];
     if (parallel > 1) {
       const blocks = Number((await query(BLOCKS_SQL(t)))[0]?.[0] ?? 0);
@@ -50,8 +54,17 @@ export async function tableChecks(query: (sql: string) => Promise<string[][]>, p
       n += Number(r?.[0] ?? 0);
       sum += BigInt(String(r?.[1] ?? '0').replace(/\..*$/, ''));
     }
-    out.push({ table: t, rows: n, checksum: sum.toString() });
-  }
+    return { table: t, rows: n, checksum: sum.toString() };
+  };
+  const out: TableCheck[] = new Array(tables.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tables.length) {
+      const i = next++;
+      out[i] = await check(tables[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, tables.length)) }, worker));
   return out;
 }
 
