@@ -170,15 +170,20 @@ export function parseInputs(o: { input: string[]; inputs?: string }): Record<str
   return out;
 }
 
+/** The registry entry, the resolved env and the runbook built from `-i`/`--inputs` (or the example inputs). */
+async function buildNamedRunbook(cmd: Command, name: string, o: { input: string[]; inputs?: string }) {
+  const def = await getRunbook(name);
+  const env = await loadCommandEnv(cmd);
+  const rb = await def.build(parseInputs(o) ?? def.example ?? {}, env);
+  return { def, env, rb };
+}
+
 export async function runbookShowCommand(
   cmd: Command,
   name: string,
   o: { input: string[]; inputs?: string },
 ): Promise<void> {
-  const def = await getRunbook(name);
-  const env = await loadCommandEnv(cmd);
-  const inputs = parseInputs(o) ?? def.example ?? {};
-  const rb = await def.build(inputs, env);
+  const { def, env, rb } = await buildNamedRunbook(cmd, name, o);
   const shape = { ...runbookShape(rb), description: def.description, inputs: rb.inputs };
   env.io.result(
     shape,
@@ -192,10 +197,7 @@ export async function runbookRunCommand(
   name: string,
   o: { input: string[]; inputs?: string },
 ): Promise<void> {
-  const def = await getRunbook(name);
-  const env = await loadCommandEnv(cmd);
-  const inputs = parseInputs(o) ?? def.example ?? {};
-  const rb = await def.build(inputs, env);
+  const { def, env, rb } = await buildNamedRunbook(cmd, name, o);
   if (rb.name !== def.name) rb.name = def.name; // resume finds it by the registry name
   await executeRunbook(env, rb);
 }

@@ -72,9 +72,9 @@ function toWorkload(o: KObject, defaultNs: string): Workload | undefined {
   return undefined;
 }
 
-/** Group objects by kind into an inventory. `defaultNs` fills namespaced manifests that omit it. */
-export function buildK8sInventory(objects: KObject[], mode: 'live' | 'manifests', defaultNs = 'default'): K8sInventory {
-  const inv: K8sInventory = {
+/** An inventory with nothing in it yet. */
+export function emptyK8sInventory(mode: K8sInventory['mode']): K8sInventory {
+  return {
     workloads: [],
     namespaces: [],
     networkPolicies: [],
@@ -88,6 +88,11 @@ export function buildK8sInventory(objects: KObject[], mode: 'live' | 'manifests'
     impliedNamespaces: [],
     mode,
   };
+}
+
+/** Group objects by kind into an inventory. `defaultNs` fills namespaced manifests that omit it. */
+export function buildK8sInventory(objects: KObject[], mode: 'live' | 'manifests', defaultNs = 'default'): K8sInventory {
+  const inv = emptyK8sInventory(mode);
   const withNs = (o: KObject): KObject =>
     o.metadata?.namespace ? o : { ...o, metadata: { ...(o.metadata ?? {}), namespace: defaultNs } };
   const mentioned = new Set<string>();

@@ -1,6 +1,7 @@
 // Workload checks over every pod template (controllers) and bare pod: Pod Security Standards
 // (baseline and restricted), container hardening, images, resources, probes, secrets in env,
 // service-account tokens and disruption budgets.
+import { emptyK8sInventory } from '../inventory.js';
 import { secretInEnv } from '../secrets.js';
 import type { Check, Finding, Inventory, K8sInventory, Workload } from '../types.js';
 import { cis, k8sDoc, nsa, pss } from './refs.js';
@@ -619,22 +620,7 @@ export const workloadChecks: Check[] = [
 
 /** The Pod Security Standards level a workload satisfies: what its namespace could enforce. */
 export function pssLevelOf(w: Workload): 'restricted' | 'baseline' | 'privileged' {
-  const inv: Inventory = {
-    k8s: {
-      workloads: [w],
-      namespaces: [],
-      networkPolicies: [],
-      services: [],
-      pdbs: [],
-      roles: [],
-      clusterRoles: [],
-      roleBindings: [],
-      clusterRoleBindings: [],
-      serviceAccounts: [],
-      impliedNamespaces: [],
-      mode: 'manifests',
-    },
-  };
+  const inv: Inventory = { k8s: { ...emptyK8sInventory('manifests'), workloads: [w] } };
   const fails = (ids: string[]) =>
     workloadChecks.filter((c) => ids.includes(c.id)).some((c) => c.run(inv).some((f) => f.message !== ''));
   // Baseline: the PSS baseline controls (seccomp only fails baseline when explicitly Unconfined).
