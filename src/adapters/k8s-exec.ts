@@ -147,8 +147,19 @@ async function execOnce(ex: k8s.Exec, o: ExecOptions): Promise<ExecResult> {
         }
       })
       .catch((e: unknown) => {
-        const err = new StepError(`${what}: ${describeError(e)}`, { cause: e });
         const m = describeError(e);
+        // The websocket upgrade is refused with a bare status: say what it means and what to grant.
+        const err = /Unexpected server response: 403/.test(m)
+          ? new StepError(`${what}: permission denied: exec into pods (pods/exec, verbs get and create) is forbidden`, {
+              hint: 'grant pods/exec get+create in that namespace (see `hivectl iam-policy --commands <command>`)',
+              cause: e,
+            })
+          : /Unexpected server response: 401/.test(m)
+            ? new StepError(`${what}: the cluster rejected the credentials (401)`, {
+                hint: 'refresh the kubeconfig credentials or pick another --context',
+                cause: e,
+              })
+            : new StepError(`${what}: ${m}`, { cause: e });
         if (/Unexpected server response: 5\d\d|ECONNRESET|ECONNREFUSED/.test(m)) Object.assign(err, { preOpen: true });
         finish(err);
       });

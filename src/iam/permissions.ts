@@ -1,6 +1,6 @@
 // What each hivectl command needs from Kubernetes and AWS, in one table. `hivectl iam-policy`
-// generates the minimal IAM policy and RBAC from it; the scan entry is proven in the sandbox
-// (an identity holding exactly this RBAC scans; one rule less and it fails). Keep an entry in step
+// generates the minimal IAM policy and RBAC from it; the scan and backup entries are proven in the
+// sandbox (an identity holding exactly this RBAC scans / backs up; one rule less and it fails). Keep an entry in step
 // with the code it describes: the adapter or step named in `why`.
 
 /** Kubernetes rule. `cluster`: granted cluster-wide; `platform`/`state`: in those namespaces only. */
@@ -131,41 +131,41 @@ export const PERMISSIONS: readonly CommandPermissions[] = [
   {
     command: 'backup',
     summary: 'dump PostgreSQL and cluster state to S3, RDS snapshots and their DR copies, retention pruning',
-    verified: 'from-code',
+    verified: 'tested',
     k8s: [
       LOCK,
       {
         apiGroups: [''],
         resources: ['serviceaccounts', 'configmaps', 'secrets', 'services'],
-        verbs: ['get', 'list'],
+        verbs: ['list'],
         scope: 'platform',
-        why: 'cluster-state backup (src/backup/k8s-state.ts)',
+        why: 'cluster-state backup: one LIST per kind and namespace (src/backup/cluster-state-steps.ts)',
       },
       {
         apiGroups: ['rbac.authorization.k8s.io'],
         resources: ['roles', 'rolebindings'],
-        verbs: ['get', 'list'],
+        verbs: ['list'],
         scope: 'platform',
         why: 'cluster-state backup',
       },
       {
         apiGroups: ['networking.k8s.io'],
         resources: ['networkpolicies'],
-        verbs: ['get', 'list'],
+        verbs: ['list'],
         scope: 'platform',
         why: 'cluster-state backup',
       },
       {
         apiGroups: ['policy'],
         resources: ['poddisruptionbudgets'],
-        verbs: ['get', 'list'],
+        verbs: ['list'],
         scope: 'platform',
         why: 'cluster-state backup',
       },
       {
         apiGroups: ['autoscaling'],
         resources: ['horizontalpodautoscalers'],
-        verbs: ['get', 'list'],
+        verbs: ['list'],
         scope: 'platform',
         why: 'cluster-state backup',
       },
@@ -174,21 +174,21 @@ export const PERMISSIONS: readonly CommandPermissions[] = [
         resources: ['deployments'],
         verbs: ['get', 'list'],
         scope: 'platform',
-        why: 'cluster-state backup, hook pods',
+        why: 'cluster-state backup (list); the agents Deployment selector (get, src/steps/exec/pods.ts)',
       },
       {
         apiGroups: [''],
         resources: ['pods'],
-        verbs: ['get', 'list'],
+        verbs: ['list'],
         scope: 'platform',
-        why: 'pick the pod for hooks (src/steps/exec/pods.ts)',
+        why: 'the agent pods whose workspaces are backed up (src/steps/exec/pods.ts)',
       },
       {
         apiGroups: [''],
         resources: ['pods/exec'],
         verbs: ['create', 'get'],
         scope: 'platform',
-        why: 'pre/post hooks, workspace backup',
+        why: 'pre/post hooks, workspace backup: the websocket exec is authorized as both get and create',
       },
     ],
     aws: [
