@@ -3,6 +3,7 @@
 // don't collide with leftovers.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
@@ -92,6 +93,53 @@ export function kubectl(
     env: s.env,
     input: opts.input,
   });
+}
+
+/**
+ * Creates namespaces on the primary cluster and waits for their `default` ServiceAccount: the
+ * controller-manager adds it moments later (seconds after a fresh start), and a bare pod created
+ * before it exists is refused.
+ */
+export async function createNamespaces(...names: string[]): Promise<void> {
+  for (const ns of names) {
+    const c = await kubectl(['create', 'namespace', ns]);
+    if (c.code !== 0) throw new Error(`kubectl create namespace ${ns}: ${c.stderr}`);
+  }
+  for (const ns of names) {
+    const w = await kubectl(['wait', '-n', ns, '--for=create', 'serviceaccount/default', '--timeout=60s']);
+    if (w.code !== 0) throw new Error(`namespace ${ns}: no default ServiceAccount: ${w.stderr}`);
+  }
+}
+
+/**
+ * Writes a kubeconfig holding only a ServiceAccount's token and the primary cluster's CA (no client
+ * certificate, so no admin fallback): how a test acts as a least-privileged identity.
+ */
+export async function serviceAccountKubeconfig(o: {
+  namespace: string;
+  serviceAccount: string;
+  file: string;
+  contextName: string;
+}): Promise<void> {
+  const s = sandbox();
+  const t = await kubectl(['create', 'token', o.serviceAccount, '-n', o.namespace, '--duration=1h']);
+  if (t.code !== 0) throw new Error(`kubectl create token ${o.namespace}/${o.serviceAccount}: ${t.stderr}`);
+  const admin = JSON.parse((await kubectl(['config', 'view', '--raw', '-o', 'json'])).stdout);
+  const ctx = admin.contexts.find((c: { name: string }) => c.name === s.context).context;
+  const cluster = admin.clusters.find((c: { name: string }) => c.name === ctx.cluster).cluster;
+  const caData =
+    cluster['certificate-authority-data'] ?? readFileSync(cluster['certificate-authority']).toString('base64');
+  writeFileSync(
+    o.file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: cluster.server, 'certificate-authority-data': caData } }],
+      users: [{ name: 'u', user: { token: t.stdout.trim() } }],
+      contexts: [{ name: o.contextName, context: { cluster: 'c', user: 'u' } }],
+      'current-context': o.contextName,
+    }),
+  );
 }
 
 /** psql against the sandbox's PostgreSQL (URL defaults to the `postgres` database). */

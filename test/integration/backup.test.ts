@@ -10,7 +10,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { createDatabase, kubectl, psql, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
+import { createDatabase, createNamespaces, kubectl, psql, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
 
 const sys = uniqueName('bk-sys');
 const api = uniqueName('bk-api');
@@ -100,7 +100,7 @@ beforeAll(async () => {
     new CreateBucketCommand({ Bucket: drBucket, CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }),
   );
 
-  for (const ns of [sys, api, agents]) await k(['create', 'namespace', ns]);
+  await createNamespaces(sys, api, agents);
   const dep = (ns: string, name: string, app: string, n: number) => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -7,8 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { kubectl, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
+import { stringify } from 'yaml';
+import {
+  createNamespaces,
+  kubectl,
+  runCli,
+  sandbox,
+  serviceAccountKubeconfig,
+  uniqueName,
+} from '../helpers/sandbox.js';
 
 const sys = uniqueName('iambk-sys');
 const api = uniqueName('iambk-api');
@@ -35,28 +42,6 @@ function cli(args: string[]) {
   });
 }
 
-/** A kubeconfig holding only the ServiceAccount's token (no client certificate, no admin fallback). */
-async function tokenKubeconfig(): Promise<void> {
-  const s = sandbox();
-  const token = (await ok(['create', 'token', sa, '-n', sys, '--duration=1h'])).trim();
-  const admin = parse(readFileSync(s.kubeconfig, 'utf8'));
-  const ctx = admin.contexts.find((c: { name: string }) => c.name === s.context).context;
-  const cluster = admin.clusters.find((c: { name: string }) => c.name === ctx.cluster).cluster;
-  const caData =
-    cluster['certificate-authority-data'] ?? readFileSync(cluster['certificate-authority']).toString('base64');
-  writeFileSync(
-    kc,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: cluster.server, 'certificate-authority-data': caData } }],
-      users: [{ name: 'u', user: { token } }],
-      contexts: [{ name: 'backup-runner', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'backup-runner',
-    }),
-  );
-}
-
 interface Rule {
   apiGroups: string[];
   resources: string[];
@@ -74,7 +59,7 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   }).send(new CreateBucketCommand({ Bucket: bucket }));
 
-  for (const ns of [sys, api, agents]) await ok(['create', 'namespace', ns]);
+  await createNamespaces(sys, api, agents);
   await ok(['create', 'configmap', 'app-config', '-n', api, '--from-literal=level=info']);
   await ok(['create', 'secret', 'generic', 'hive-db', '-n', api, '--from-literal=password=pw']);
   await ok(['create', 'deployment', 'agent-worker', '-n', agents, '--image=agent']);
@@ -119,7 +104,8 @@ beforeAll(async () => {
   if (gen.code !== 0) throw new Error(`iam-policy failed (${gen.code}): ${gen.stderr}`);
   rbac = JSON.parse(gen.stdout);
   await ok(['apply', '-f', '-'], JSON.stringify(rbac));
-  await tokenKubeconfig();
+  // A kubeconfig holding only the ServiceAccount's token (no client certificate, no admin fallback).
+  await serviceAccountKubeconfig({ namespace: sys, serviceAccount: sa, file: kc, contextName: 'backup-runner' });
 });
 
 afterAll(async () => {

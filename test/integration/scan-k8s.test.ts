@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { goodObjects } from '../fixtures/scan/k8s-good.js';
-import { kubectl, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
+import { kubectl, runCli, sandbox, serviceAccountKubeconfig, uniqueName } from '../helpers/sandbox.js';
 
 const bad = uniqueName('scan-bad');
 const good = uniqueName('scan-good');
@@ -167,7 +167,7 @@ describe('hivectl scan (live cluster)', () => {
   });
 
   it('scans as an identity holding exactly the generated RBAC, and fails clearly with one rule less', async () => {
-    const s = sandbox();
+    const _s = sandbox();
     const sa = `${bad}-scanner`;
     await ok(['create', 'serviceaccount', sa, '-n', bad]);
     const gen = await runCli([
@@ -187,24 +187,8 @@ describe('hivectl scan (live cluster)', () => {
     const rbac = JSON.parse(gen.stdout);
     await ok(['apply', '-f', '-'], JSON.stringify(rbac));
 
-    const token = (await ok(['create', 'token', sa, '-n', bad, '--duration=1h'])).trim();
-    const admin = parse(readFileSync(s.kubeconfig, 'utf8'));
-    const ctx = admin.contexts.find((c: { name: string }) => c.name === s.context).context;
-    const cluster = admin.clusters.find((c: { name: string }) => c.name === ctx.cluster).cluster;
-    const caData =
-      cluster['certificate-authority-data'] ?? readFileSync(cluster['certificate-authority']).toString('base64');
     const kc = join(tmp, 'scanner.kubeconfig');
-    writeFileSync(
-      kc,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'c', cluster: { server: cluster.server, 'certificate-authority-data': caData } }],
-        users: [{ name: 'u', user: { token } }],
-        contexts: [{ name: 'scanner', context: { cluster: 'c', user: 'u' } }],
-        'current-context': 'scanner',
-      }),
-    );
+    await serviceAccountKubeconfig({ namespace: bad, serviceAccount: sa, file: kc, contextName: 'scanner' });
     const env = { KUBECONFIG: kc };
     const allowed = await runCli(['scan', '--scope', 'k8s', '-o', 'json', '--kubeconfig', kc, '--context', 'scanner'], {
       env,
