@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { StepError } from '../core/errors.js';
-import type { K8s } from './k8s.js';
+import { type K8s, secureContextFor } from './k8s.js';
 
 export interface KObject {
   apiVersion: string;
@@ -97,22 +97,38 @@ function qs(query: RequestOpts['query']): string {
   return s ? `?${s}` : '';
 }
 
+// One keep-alive agent per cluster + credentials for the whole process: a drill connects to the same
+// two clusters in every phase, and a new agent would mean new connections and TLS handshakes each time.
+const agents = new Map<string, HttpAgent>();
+
+function sharedAgent(base: URL, opts: RequestOptions): HttpAgent {
+  const key = JSON.stringify([base.origin, opts.ca, opts.cert, opts.key, opts.rejectUnauthorized].map(String));
+  let agent = agents.get(key);
+  if (!agent) {
+    // Keep-alive: a plan is ~70 requests in parallel; TLS handshakes would dominate a no-op run.
+    agent =
+      base.protocol === 'https:'
+        ? new HttpsAgent({
+            keepAlive: true,
+            maxSockets: 32,
+            ca: opts.ca,
+            cert: opts.cert,
+            key: opts.key,
+            rejectUnauthorized: opts.rejectUnauthorized,
+            secureContext: secureContextFor(opts),
+          } as ConstructorParameters<typeof HttpsAgent>[0])
+        : new HttpAgent({ keepAlive: true, maxSockets: 32 });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
 async function makeRawKube(k: K8s): Promise<RawKube> {
   const base = new URL(k.server);
   const isHttps = base.protocol === 'https:';
   const opts: RequestOptions = {};
   await k.kc.applyToHTTPSOptions(opts);
-  // Keep-alive: a plan is ~70 requests in parallel; TLS handshakes would dominate a no-op run.
-  const agent = isHttps
-    ? new HttpsAgent({
-        keepAlive: true,
-        maxSockets: 32,
-        ca: opts.ca,
-        cert: opts.cert,
-        key: opts.key,
-        rejectUnauthorized: opts.rejectUnauthorized,
-      } as ConstructorParameters<typeof HttpsAgent>[0])
-    : new HttpAgent({ keepAlive: true, maxSockets: 32 });
+  const agent = sharedAgent(base, opts);
   const headers = { ...(opts.headers as Record<string, string> | undefined) };
   const basePath = base.pathname.replace(/\/$/, '');
 
@@ -300,7 +316,8 @@ async function makeRawKube(k: K8s): Promise<RawKube> {
     resource,
     servedGroup,
     pathFor,
-    close: () => agent.destroy(),
+    // The agent is shared by every client of this cluster in the process: nothing to close per client.
+    close: () => {},
   };
 }
 
@@ -400,7 +417,7 @@ export function applyError(e: unknown, what: string, server: string): StepError 
       });
     if (e.status === 403)
       return new StepError(`${what}: permission denied: ${e.message}`, {
-        hint: 'run with an identity allowed to manage these objects (see docs/commands/bootstrap.md)',
+        hint: 'grant the missing RBAC verb (see `hivectl iam-policy`) or run with an identity that has it',
         cause: e,
       });
     return new StepError(`${what}: ${e.message}`, { cause: e });

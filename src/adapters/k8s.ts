@@ -1,5 +1,7 @@
 // Kubernetes client core: connection from kubeconfig/context (or in-cluster), typed API clients,
 // and translation of API/transport failures into errors a user can act on.
+import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import { ExitCode, HivectlError, StepError } from '../core/errors.js';
 
@@ -46,6 +48,7 @@ export async function connectK8s(opts: K8sConnectOptions): Promise<K8s> {
     }
     kc.setCurrentContext(opts.context);
   }
+  inlineCredentialFiles(kc);
   shareAgents(kc);
   const cluster = kc.getCurrentCluster();
   if (!cluster) {
@@ -62,6 +65,33 @@ export async function connectK8s(opts: K8sConnectOptions): Promise<K8s> {
     coordination: kc.makeApiClient(k8s.CoordinationV1Api),
     objects: k8s.KubernetesObjectApi.makeApiClient(kc),
   };
+}
+
+/**
+ * The client re-reads certificate-authority/client-certificate/client-key files on every request;
+ * read them once. Unreadable files are left as they are so the client reports them as before.
+ */
+function inlineCredentialFiles(kc: k8s.KubeConfig): void {
+  const read = (f: string | undefined): string | undefined => {
+    try {
+      return f ? readFileSync(f).toString('base64') : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  kc.clusters = kc.clusters.map((c) => {
+    const caData = c.caData ?? read(c.caFile);
+    return caData && !c.caData ? { ...c, caData, caFile: undefined } : c;
+  }) as k8s.Cluster[];
+  kc.users = kc.users.map((u) => {
+    const certData = u.certData ?? read(u.certFile);
+    const keyData = u.keyData ?? read(u.keyFile);
+    return {
+      ...u,
+      ...(certData && !u.certData ? { certData, certFile: undefined } : {}),
+      ...(keyData && !u.keyData ? { keyData, keyFile: undefined } : {}),
+    };
+  }) as k8s.User[];
 }
 
 // One keep-alive agent per cluster + credentials, shared by every KubeConfig in the process.
@@ -81,7 +111,7 @@ function shareAgents(kc: k8s.KubeConfig): void {
     const key = JSON.stringify([cluster?.server, cluster?.proxyUrl, cluster?.skipTLSVerify, opts]);
     let a = agents.get(key);
     if (!a) {
-      a = make(cluster, { ...o, keepAlive: true });
+      a = make(cluster, { ...o, keepAlive: true, secureContext: secureContextFor(o) });
       agents.set(key, a);
     }
     return a;
@@ -141,4 +171,24 @@ export function k8sError(e: unknown, what: string, server?: string): HivectlErro
     });
   }
   return new StepError(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
+const contexts = new Map<string, SecureContext>();
+
+/**
+ * Without an explicit secureContext every new TLS connection re-parses the CA, certificate and key
+ * (~5 ms CPU each; every watch is a new connection). Build it once per set of credentials.
+ */
+export function secureContextFor(o: { ca?: unknown; cert?: unknown; key?: unknown }): SecureContext {
+  const key = JSON.stringify([o.ca, o.cert, o.key].map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : String(v))));
+  let c = contexts.get(key);
+  if (!c) {
+    c = createSecureContext({
+      ca: o.ca as string | Buffer | undefined,
+      cert: o.cert as string | Buffer | undefined,
+      key: o.key as string | Buffer | undefined,
+    });
+    contexts.set(key, c);
+  }
+  return c;
 }

@@ -2,7 +2,7 @@
 // so that whatever kills hivectl (SIGKILL included) the file says exactly how far the run got.
 // `hivectl runs` reads it, `hivectl resume` rebuilds the run from it.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RunOutcome } from './command.js';
@@ -86,13 +86,13 @@ export class Journal {
     return this.fd === undefined;
   }
 
-  /** Append one record, redacted, and fsync it before returning. */
+  /** Append one record, redacted, and fdatasync it (data + size, not mtime) before returning. */
   write(type: JournalRecordType, data: Record<string, unknown> = {}): void {
     if (this.fd === undefined) return;
     const rec = this.redactor.value({ type, ts: new Date().toISOString(), ...data });
     writeSync(this.fd, `${JSON.stringify(rec)}\n`);
     try {
-      fsyncSync(this.fd);
+      fdatasyncSync(this.fd);
     } catch {
       /* some filesystems (tmpfs in CI) refuse fsync; the write itself stands */
     }
