@@ -2,7 +2,16 @@
 // so that whatever kills hivectl (SIGKILL included) the file says exactly how far the run got.
 // `hivectl runs` reads it, `hivectl resume` rebuilds the run from it.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RunOutcome } from './command.js';
