@@ -28,3 +28,16 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# Chaos probes of type prometheus are tested against a real Prometheus that the sandbox runs itself.
+# --no-install-recommends: its recommends (node-exporter ...) are not used. The package may try to start
+# a system service (policy-rc.d refuses it in a container); the sandbox starts its own process, its own
+# port and config, and never uses that service.
+if ! command -v prometheus >/dev/null; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "hivectl: missing system package: prometheus; install it with: sudo apt-get install -y --no-install-recommends prometheus" >&2
+    exit 2
+  fi
+  echo "== installing prometheus" >&2
+  [ ${#need[@]} -gt 0 ] || apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi

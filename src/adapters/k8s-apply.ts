@@ -185,14 +185,15 @@ async function makeRawKube(k: K8s): Promise<RawKube> {
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) return resolve(parsed as T);
             const st = (parsed ?? {}) as { message?: string; reason?: string; details?: { causes?: StatusCause[] } };
-            reject(
-              new ApiError(
-                status,
-                st.reason ?? String(status),
-                st.message ?? `HTTP ${status}: ${text.slice(0, 200)}`,
-                st.details?.causes ?? [],
-              ),
+            const err = new ApiError(
+              status,
+              st.reason ?? String(status),
+              st.message ?? `HTTP ${status}: ${text.slice(0, 200)}`,
+              st.details?.causes ?? [],
             );
+            // A refused request names the missing grant and points at `hivectl iam-policy`, whichever
+            // step made it (callers handle 404/409 themselves; nobody expects a 403).
+            reject(status === 403 ? applyError(err, `${method} ${path}`, k.server) : err);
           });
         },
         reject,
@@ -408,6 +409,9 @@ export async function mergePatch(
 
 /** Any failure of this client -> an error the user can act on. */
 export function applyError(e: unknown, what: string, server: string): StepError {
+  // A refusal that request() named by method and path: the caller's words say more.
+  if (e instanceof StepError && e.cause instanceof ApiError && e.cause.status === 403)
+    return applyError(e.cause, what, server);
   if (e instanceof StepError) return e;
   if (e instanceof ApiError) {
     if (e.status === 401)

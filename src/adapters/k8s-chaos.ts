@@ -35,7 +35,10 @@ export async function reachable(k: K8s, timeoutMs = 3000): Promise<{ ok: boolean
   const call = k.core
     .listNamespace({ limit: 1 })
     .then(() => ({ ok: true }))
-    .catch((e: unknown) => ({ ok: false, error: k8sError(e, 'list namespaces', k.server).message }));
+    // 403 is an answer: a least-privileged identity may not list namespaces (hivectl iam-policy).
+    .catch((e: unknown) =>
+      k8sStatus(e) === 403 ? { ok: true } : { ok: false, error: k8sError(e, 'list namespaces', k.server).message },
+    );
   return Promise.race([call, timer]);
 }
 

@@ -104,6 +104,7 @@ async function execOnce(ex: k8s.Exec, o: ExecOptions): Promise<ExecResult> {
       finish(new StepError(`${what}: aborted`));
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });
+    if (o.signal?.aborted) return onAbort();
     ex.exec(o.namespace, o.pod, o.container ?? '', o.command, out, err, stdin, false, (s) => {
       status = s;
     })

@@ -37,6 +37,9 @@ export async function ensureNamespace(k: K8s, name: string): Promise<boolean> {
     await k.core.readNamespace({ name });
     return false;
   } catch (e) {
+    // 403: a namespaced identity (hivectl iam-policy) may not read Namespaces; its namespace exists, or
+    // taking the Lease says it does not.
+    if (k8sStatus(e) === 403) return false;
     if (k8sStatus(e) !== 404) throw k8sError(e, `reading namespace ${name}`, k.server);
   }
   try {

@@ -156,6 +156,8 @@ export async function waitForRollout(k: K8s, targets: DeploymentRef[], opts: Wai
   const ctl = new AbortController();
   const onAbort = () => ctl.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // Listeners never fire for a signal that is already aborted (Ctrl-C before the wait began).
+  if (opts.signal?.aborted) onAbort();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -265,6 +267,8 @@ export async function waitForQuotaStatus(
     const ctl = new AbortController();
     const onAbort = () => ctl.abort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // Listeners never fire for a signal that is already aborted (Ctrl-C before the wait began).
+    if (opts.signal?.aborted) onAbort();
     const timer = setTimeout(() => ctl.abort(), Math.max(0, deadline - Date.now()));
     try {
       const list = await raw.request<{ metadata: { resourceVersion: string }; items: KObject[] }>('GET', path, {
@@ -290,4 +294,140 @@ export async function waitForQuotaStatus(
       opts.signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** The latest state of one watched object. */
+export interface ObjectState<T> {
+  /** The last list/watch answered and the watch runs: `object` is what the server stores now. */
+  synced: boolean;
+  /** undefined: the object does not exist. */
+  object?: T | undefined;
+  /** Why the watch is not in sync (it is being re-established). */
+  error?: string | undefined;
+}
+
+export interface ObjectWatch<T> {
+  current(): ObjectState<T>;
+  /** Resolves once the first list answered or failed (then current() says why), or the watch was closed. */
+  ready: Promise<void>;
+  /** Called after every change of state (the object changed, appeared, went away, or sync was lost). */
+  onChange(cb: (s: ObjectState<T>) => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Keep one named object current in memory: list it (by field selector), then watch from that
+ * resourceVersion with bookmarks. A watch that ends is resumed from the last resourceVersion seen; a
+ * 410 Gone re-lists, and an error (a dropped connection, a watch refused) marks the state unsynced
+ * and re-lists after a pause, so a reader never mistakes a stale object for the current one. `collection` is the URL
+ * path of the object's collection, e.g. /apis/apps/v1/namespaces/NS/deployments.
+ */
+export function watchObject<T extends { metadata?: { name?: string; resourceVersion?: string } }>(
+  k: K8s,
+  collection: string,
+  name: string,
+  opts: { signal?: AbortSignal | undefined; retryMs?: number } = {},
+): ObjectWatch<T> {
+  const ctl = new AbortController();
+  const onAbort = () => ctl.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // Listeners never fire for a signal that is already aborted (Ctrl-C before the wait began).
+  if (opts.signal?.aborted) onAbort();
+  let state: ObjectState<T> = { synced: false };
+  const listeners: ((s: ObjectState<T>) => void)[] = [];
+  const set = (s: ObjectState<T>) => {
+    state = s;
+    for (const l of listeners) l(s);
+  };
+  let resolveReady!: () => void;
+  const ready = new Promise<void>((r) => {
+    resolveReady = r;
+  });
+  ctl.signal.addEventListener('abort', () => resolveReady(), { once: true });
+  const fieldSelector = `metadata.name=${name}`;
+  const retryMs = opts.retryMs ?? 500;
+
+  const loop = async () => {
+    const raw = await rawKube(k);
+    let rv: string | undefined;
+    // Consecutive failures back off (0.5 s doubling to 5 s): a watch refused (403) must not spin.
+    let delay = retryMs;
+    while (!ctl.signal.aborted) {
+      try {
+        if (!rv) {
+          const list = await raw.request<{ metadata: { resourceVersion: string }; items: T[] }>('GET', collection, {
+            query: { fieldSelector },
+            signal: ctl.signal,
+          });
+          rv = list.metadata.resourceVersion;
+          set({ synced: true, object: list.items[0] });
+          resolveReady();
+        }
+        // One controller per watch request, so that an ERROR event can end just this request.
+        const req = new AbortController();
+        const stop = () => req.abort();
+        ctl.signal.addEventListener('abort', stop, { once: true });
+        let gone = false;
+        const started = Date.now();
+        try {
+          await raw.stream(
+            collection,
+            { watch: 1, resourceVersion: rv, allowWatchBookmarks: true, fieldSelector, timeoutSeconds: 300 },
+            (ev) => {
+              const e = ev as { type: string; object?: T & { code?: number } };
+              const v = e.object?.metadata?.resourceVersion;
+              if (e.type === 'ERROR') {
+                // Usually 410 Gone: the resourceVersion is too old to resume from.
+                gone = true;
+                req.abort();
+                return;
+              }
+              if (v) rv = v;
+              delay = retryMs;
+              if (e.type === 'ADDED' || e.type === 'MODIFIED') set({ synced: true, object: e.object });
+              else if (e.type === 'DELETED') set({ synced: true, object: undefined });
+            },
+            req.signal,
+          );
+        } finally {
+          ctl.signal.removeEventListener('abort', stop);
+        }
+        if (gone) rv = undefined;
+        // A server that closes watches at once must not make this a busy loop.
+        else if (Date.now() - started < 1000) await pause(retryMs);
+      } catch (e) {
+        if (ctl.signal.aborted) return;
+        rv = undefined;
+        set({ synced: false, object: state.object, error: e instanceof Error ? e.message : String(e) });
+        resolveReady();
+        await pause(delay);
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  };
+  const pause = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        ctl.signal.removeEventListener('abort', done);
+        r();
+      }
+      ctl.signal.addEventListener('abort', done, { once: true });
+    });
+  const running = loop().catch((e: unknown) =>
+    set({ synced: false, error: e instanceof Error ? e.message : String(e) }),
+  );
+  return {
+    current: () => state,
+    ready,
+    onChange(cb) {
+      listeners.push(cb);
+    },
+    async close() {
+      ctl.abort();
+      opts.signal?.removeEventListener('abort', onAbort);
+      await running;
+    },
+  };
 }

@@ -12,7 +12,6 @@ import {
   PromoteReadReplicaCommand,
   RDSClient,
   RebootDBInstanceCommand,
-  waitUntilDBClusterAvailable,
   waitUntilDBInstanceAvailable,
 } from '@aws-sdk/client-rds';
 import { StepError } from '../core/errors.js';
@@ -154,20 +153,38 @@ export async function promoteReplica(
   return (await describeInstance(t, region, id)) as DbInstanceInfo;
 }
 
+export interface DbClusterInfo {
+  status: string;
+  /** The writer endpoint. */
+  address?: string;
+  port?: number;
+  engine?: string;
+  writer?: string;
+  readers: string[];
+}
+
 export async function describeClusterEndpoint(
   t: AwsTarget,
   region: string,
   clusterId: string,
-): Promise<{ status: string; address?: string; port?: number } | undefined> {
+): Promise<DbClusterInfo | undefined> {
   const c = await client(t, region);
   try {
     const r = await c.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }));
     const d = r.DBClusters?.[0];
     if (!d) return undefined;
+    const members = d.DBClusterMembers ?? [];
+    const writer = members.find((m) => m.IsClusterWriter)?.DBInstanceIdentifier;
     return {
       status: d.Status ?? 'unknown',
       ...(d.Endpoint ? { address: d.Endpoint } : {}),
       ...(d.Port ? { port: d.Port } : {}),
+      ...(d.Engine ? { engine: d.Engine } : {}),
+      ...(writer ? { writer } : {}),
+      readers: members
+        .filter((m) => !m.IsClusterWriter && m.DBInstanceIdentifier)
+        .map((m) => m.DBInstanceIdentifier as string)
+        .sort(),
     };
   } catch (e) {
     if ((e as { name?: string }).name === 'DBClusterNotFoundFault') return undefined;
@@ -175,36 +192,70 @@ export async function describeClusterEndpoint(
   }
 }
 
-/** Aurora: FailoverDBCluster (to a named instance when given), waited on. */
+/**
+ * Aurora: FailoverDBCluster (to a named instance when given, else the reader Aurora picks by promotion
+ * tier), then wait until the cluster is available with a writer other than `writerBefore`. Idempotent:
+ * when the writer already differs from `writerBefore` (a resumed run) no second failover is asked for,
+ * which would move the writer back. Returns the cluster as it stands after.
+ */
 export async function failoverCluster(
   t: AwsTarget,
   region: string,
   clusterId: string,
   signal: AbortSignal,
   timeoutMs: number,
-  targetInstance?: string,
-): Promise<void> {
+  opts: { writerBefore?: string | undefined; targetInstance?: string | undefined } = {},
+): Promise<DbClusterInfo & { failedOver: boolean }> {
   const c = await client(t, region);
-  try {
-    await c.send(
-      new FailoverDBClusterCommand({
-        DBClusterIdentifier: clusterId,
-        ...(targetInstance ? { TargetDBInstanceIdentifier: targetInstance } : {}),
-      }),
-    );
-    await waitUntilDBClusterAvailable(
-      {
-        client: c,
-        maxWaitTime: Math.max(1, Math.ceil(timeoutMs / 1000)),
-        minDelay: 1,
-        maxDelay: 15,
-        abortSignal: signal,
-      },
-      { DBClusterIdentifier: clusterId },
-    );
-  } catch (e) {
-    throw rdsError(e, `fail over DB cluster ${clusterId} in ${region}`);
+  const now = await describeClusterEndpoint(t, region, clusterId);
+  if (!now)
+    throw new StepError(`DB cluster ${clusterId} not found in ${region}`, {
+      hint: 'check database.clusterId and the DR region',
+    });
+  const before = opts.writerBefore ?? now.writer;
+  const failedOver = before === undefined || now.writer === before;
+  if (failedOver) {
+    try {
+      await c.send(
+        new FailoverDBClusterCommand({
+          DBClusterIdentifier: clusterId,
+          ...(opts.targetInstance ? { TargetDBInstanceIdentifier: opts.targetInstance } : {}),
+        }),
+      );
+    } catch (e) {
+      throw rdsError(e, `fail over DB cluster ${clusterId} in ${region}`);
+    }
   }
+  // Right after the call the cluster may still say "available" with the old writer: wait for the
+  // new writer, not only for the status (what the SDK's cluster waiter checks).
+  const deadline = Date.now() + timeoutMs;
+  let delay = 250;
+  for (;;) {
+    const d = await describeClusterEndpoint(t, region, clusterId);
+    if (d && d.status === 'available' && d.writer && d.writer !== before) return { ...d, failedOver };
+    if (Date.now() + delay > deadline)
+      throw new StepError(
+        `DB cluster ${clusterId} in ${region}: no new writer after ${Math.round(timeoutMs / 1000)}s (status ${d?.status ?? 'gone'}, writer ${d?.writer ?? 'none'})`,
+        { hint: 'look at the cluster in the RDS console; `hivectl resume` continues without failing over twice' },
+      );
+    await sleep(delay, signal);
+    delay = Math.min(delay * 2, 5000);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason ?? new Error('aborted'));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Multi-AZ instance: reboot with ForceFailover (moto ignores the failover part). */
@@ -214,17 +265,24 @@ export async function rebootWithFailover(
   id: string,
   signal: AbortSignal,
   timeoutMs: number,
-): Promise<void> {
+): Promise<{ forced: boolean }> {
   const c = await client(t, region);
+  let forced = true;
   try {
     await c.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: id, ForceFailover: true }));
   } catch (e) {
     // A single-AZ instance refuses ForceFailover: reboot plainly, which is what a failover costs it.
     if (!/ForceFailover|Multi-AZ|InvalidParameterCombination/i.test(String((e as Error).message)))
       throw rdsError(e, `reboot ${id} with failover in ${region}`);
-    await c.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: id }));
+    forced = false;
+    try {
+      await c.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: id }));
+    } catch (e2) {
+      throw rdsError(e2, `reboot ${id} in ${region}`);
+    }
   }
   await waitAvailable(c, id, signal, timeoutMs);
+  return { forced };
 }
 
 /**

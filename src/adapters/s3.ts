@@ -111,6 +111,7 @@ export async function connectS3(t: AwsTarget, region?: string): Promise<S3> {
       });
       const onAbort = () => void up.abort().catch(() => {});
       opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.signal?.aborted) onAbort();
       try {
         // Both sides must finish: the pipe (the producer's errors) and the upload (S3's).
         await Promise.all([pipeline(body, hasher), up.done()]);

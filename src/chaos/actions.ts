@@ -45,6 +45,42 @@ export interface ActionEnv {
   runCommand?: (argv: string[]) => Promise<number>;
 }
 
+export const ONE_WAY_NOTE =
+  'one-way: a database failover is not rolled back (the new writer stays; fail back with another failover if wanted)';
+
+/**
+ * db-failover: FailoverDBCluster for an Aurora cluster, else reboot-with-failover of a (Multi-AZ)
+ * instance, each waited on. The action's ids win over hivectl.yaml's; a cluster wins over an
+ * instance only when the action names neither. Returns the report's line.
+ */
+export async function forceDbFailover(
+  a: Extract<Action, { type: 'db-failover' }>,
+  o: {
+    aws: { region?: string | undefined; endpointUrl?: string | undefined; profile?: string | undefined };
+    defaults: { clusterId?: string | undefined; instanceId?: string | undefined };
+    signal: AbortSignal;
+    timeoutMs: number;
+  },
+): Promise<string> {
+  const region = a.region ?? o.aws.region;
+  if (!region) throw new StepError('db-failover: no AWS region', { hint: 'pass --region or set aws.region' });
+  const clusterId = a.clusterId ?? (a.instanceId ? undefined : o.defaults.clusterId);
+  const instanceId = a.instanceId ?? o.defaults.instanceId;
+  const rf = await import('../adapters/rds-failover.js');
+  if (clusterId) {
+    const c = await rf.failoverCluster(o.aws, region, clusterId, o.signal, o.timeoutMs);
+    return `FailoverDBCluster ${clusterId} (${region}): writer is now ${c.writer ?? 'unknown'}`;
+  }
+  if (!instanceId)
+    throw new StepError('db-failover: no database to fail over', {
+      hint: 'set database.clusterId or database.instanceId in hivectl.yaml, or clusterId/instanceId in the action',
+    });
+  const r = await rf.rebootWithFailover(o.aws, region, instanceId, o.signal, o.timeoutMs);
+  return r.forced
+    ? `RebootDBInstance ${instanceId} --force-failover (${region}): available again`
+    : `RebootDBInstance ${instanceId} (${region}): not Multi-AZ, so a plain reboot; available again`;
+}
+
 export interface ActionOutcome {
   type: Action['type'];
   startedAt: string;
@@ -191,7 +227,13 @@ export async function planAction(env: ActionEnv, a: Action): Promise<{ targets: 
     }
     case 'db-failover':
       return {
-        targets: [a.clusterId ? `cluster ${a.clusterId}` : `instance ${a.instanceId ?? '(from hivectl.yaml)'}`],
+        targets: [
+          a.clusterId
+            ? `RDS cluster ${a.clusterId}`
+            : a.instanceId
+              ? `RDS instance ${a.instanceId}`
+              : 'RDS database of hivectl.yaml (database.clusterId, else database.instanceId)',
+        ],
       };
     case 'wait':
       return { targets: [] };
@@ -286,6 +328,9 @@ export async function applyAction(env: ActionEnv, a: Action, targets: string[]):
       if (!env.dbFailover)
         throw new StepError('db-failover needs an AWS target (aws.region and database.instanceId or clusterId)');
       detail.push(await env.dbFailover(a));
+      // Nothing is recorded in the ledger: there is no undo, only a second failover, which would
+      // be a new experiment. Say so, so the report's "nothing to undo" is not read as "restored".
+      detail.push(ONE_WAY_NOTE);
       break;
     }
     case 'wait':

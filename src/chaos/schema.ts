@@ -47,6 +47,25 @@ export const probeSchema = z.discriminatedUnion('type', [
       exitCode: z.number().int().default(0),
     })
     .strict(),
+  z
+    .object({
+      type: z.literal('prometheus'),
+      name: z.string().optional(),
+      /** PromQL, evaluated as an instant query; it must return exactly one sample (or a scalar). */
+      query: z.string().trim().min(1, 'a PromQL expression, e.g. sum(up{job="hive-api"})'),
+      /** The sample must be >= min and/or <= max. */
+      min: z.number().optional(),
+      max: z.number().optional(),
+    })
+    .strict()
+    .refine((p) => p.min !== undefined || p.max !== undefined, {
+      message: 'give min, max or both (the bounds the query result must stay within)',
+      path: ['min'],
+    })
+    .refine((p) => p.min === undefined || p.max === undefined || p.min <= p.max, {
+      message: 'min must not be greater than max',
+      path: ['max'],
+    }),
 ]);
 export type Probe = z.output<typeof probeSchema>;
 
@@ -154,7 +173,19 @@ export function probeName(p: Probe): string {
       return `${p.namespace} ${p.selector ?? 'all pods'} restarts <= ${p.max}`;
     case 'command':
       return `command ${p.command.join(' ')}`;
+    case 'prometheus':
+      return `prometheus ${p.query} ${boundsText(p.min, p.max)}`;
   }
+}
+
+function boundsText(min: number | undefined, max: number | undefined): string {
+  if (min !== undefined && max !== undefined) return `in [${min}, ${max}]`;
+  return min !== undefined ? `>= ${min}` : `<= ${max}`;
+}
+
+/** Every probe of an experiment: the hypothesis and the abort conditions. */
+export function allProbes(exp: Experiment): Probe[] {
+  return [...exp.spec.hypothesis.probes, ...exp.spec.abortWhen];
 }
 
 /** Validate a parsed YAML document; throws with `path: message` lines. */

@@ -18,10 +18,12 @@ function opts(cmd: Command): Record<string, unknown> {
 // These tables keep the separator before an empty last cell and leave the final newline to io.result.
 const table = (rows: string[][]): string => textTable(rows, { trimEnd: false, newline: false });
 
-function loadSummaries(dir: string): RunSummary[] {
+/** Newest first; run ids sort by time, so only the newest `limit` journals are read. */
+function loadSummaries(dir: string, limit = Number.POSITIVE_INFINITY): RunSummary[] {
   const out: RunSummary[] = [];
-  for (const f of listJournalFiles(dir)) {
-    const path = `${dir}/${f}`;
+  const files = listJournalFiles(dir);
+  for (let i = files.length - 1; i >= 0 && out.length < limit; i--) {
+    const path = `${dir}/${files[i]}`;
     try {
       out.push(summarizeJournal(path, readJournal(path)));
     } catch {
@@ -35,9 +37,7 @@ export async function listRunsCommand(cmd: Command, limit: number): Promise<void
   const o = opts(cmd);
   const io = await ioFromOpts(o);
   const dir = journalDirFromOpts(o);
-  const runs = loadSummaries(dir)
-    .reverse()
-    .slice(0, Number.isFinite(limit) && limit > 0 ? limit : undefined);
+  const runs = loadSummaries(dir, Number.isFinite(limit) && limit > 0 ? limit : undefined);
   const rows = runs.map((r) => ({
     runId: r.runId,
     runbook: r.runbook,

@@ -44,6 +44,7 @@ export function register(program: Command): void {
             `aws:         ${info.endpointUrl} (${info.region}, ${info.drRegion})`,
             `postgres:    ${info.pgUrl}`,
             `redis:       ${info.redisUrl}`,
+            `prometheus:  ${info.prometheusUrl}`,
             `pod execs:   ${info.execDir}/NAMESPACE/POD (mapped) or ${info.execDir}/_shared`,
             `env:         ${envScript(info).split('\n').length - 1} variables in ${info.stateDir}/env.sh`,
             '',

@@ -69,6 +69,7 @@ export const ENV_MAP: ReadonlyArray<readonly [string, string]> = [
   ['HIVECTL_DB_INSTANCE_ID', 'database.instanceId'],
   ['HIVECTL_DB_CLUSTER_ID', 'database.clusterId'],
   ['HIVECTL_REDIS_URL', 'redis.url'],
+  ['HIVECTL_PROMETHEUS_URL', 'prometheus.url'],
   ['HIVECTL_PLATFORM_ENV', 'platform.env'],
 ];
 

@@ -1,6 +1,7 @@
 // The shape of hivectl.yaml. One schema, validated once; every default lives here so that
 // `hivectl config show` can say where each value came from.
 import { z } from 'zod';
+import { probeSchema } from '../chaos/schema.js';
 
 const duration = z
   .union([
@@ -122,10 +123,31 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Prometheus for chaos probes of type `prometheus` (instant queries). */
+    prometheus: z
+      .object({
+        /** Base URL of the HTTP API, e.g. http://prometheus.monitoring:9090. No URL: prometheus probes are refused. */
+        url: z.string().url().optional(),
+        /** Name of the environment variable holding a bearer token (used when it is set). */
+        bearerTokenEnv: z.string().default('HIVECTL_PROMETHEUS_TOKEN'),
+        /** File holding a bearer token (e.g. a mounted ServiceAccount token); wins over bearerTokenEnv. */
+        bearerTokenFile: z.string().optional(),
+        /** How long one query may take before the probe counts as failed. */
+        timeout: duration.default('10s'),
+      })
+      .strict()
+      .prefault({}),
     slo: z
       .object({
         rto: duration.default('30s'),
         rpo: duration.default('5m'),
+      })
+      .strict()
+      .prefault({}),
+    drill: z
+      .object({
+        /** Extra steady-state probes for the drill's chaos phase, in the form of an experiment's probes. */
+        probes: z.array(probeSchema).default([]),
       })
       .strict()
       .prefault({}),

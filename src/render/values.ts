@@ -121,6 +121,7 @@ export function buildValues(config: HivectlConfig, envValues: Tree, opts: Values
       replicas: Math.min(Math.max(p.agents.replicas, s.min), s.max),
       resources: agentRes,
       pdbMaxUnavailable: ev.agents.pdb.maxUnavailable,
+      workspaceDir: config.backup.workspaceDir,
     },
     quota: {
       api: quotaFor(hpaMax + surgeFor(hpaMax), apiRes),

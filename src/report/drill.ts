@@ -13,6 +13,19 @@ function xml(s: string): string {
   );
 }
 
+const kib = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
+
+/** One line: the workspace figures of a drill. */
+export function workspaceLine(w: NonNullable<DrillReport['workspaces']>): string {
+  const restored =
+    w.verified === undefined
+      ? 'not restored'
+      : `${w.pods} restored into scratch directories, ${w.files} files (${kib(w.bytes)}), ${
+          w.verified ? 'verified (count + SHA-256)' : `**NOT verified**: ${w.problem ?? 'mismatch'}`
+        }${w.seedChecked ? `; ${w.seedChecked} checked against what was seeded` : ''}`;
+  return `${w.backedUp} workspace(s) backed up (${kib(w.tarBytes)} of tar); ${restored}`;
+}
+
 export function drillJunit(r: DrillReport): string {
   const suites: string[] = [];
   let tests = 0;
@@ -32,8 +45,21 @@ export function drillJunit(r: DrillReport): string {
     tests += p.steps.length;
     failures += f;
     skipped += sk;
+    const w = r.workspaces;
+    const wsProps =
+      p.phase === 'restore' && w
+        ? Object.entries({
+            'workspaces.backedUp': w.backedUp,
+            'workspaces.pods': w.pods,
+            'workspaces.files': w.files,
+            'workspaces.bytes': w.bytes,
+            'workspaces.verified': w.verified ?? 'not restored',
+          })
+            .map(([k, v]) => `<property name="${k}" value="${xml(String(v))}"/>`)
+            .join('')
+        : '';
     suites.push(
-      `  <testsuite name="drill.${xml(p.phase)}" tests="${p.steps.length}" failures="${f}" errors="0" skipped="${sk}" time="${(p.durationMs / 1000).toFixed(3)}">\n    <properties><property name="runId" value="${xml(p.runId)}"/><property name="journal" value="${xml(p.journal)}"/></properties>\n${cases.join('\n')}\n  </testsuite>`,
+      `  <testsuite name="drill.${xml(p.phase)}" tests="${p.steps.length}" failures="${f}" errors="0" skipped="${sk}" time="${(p.durationMs / 1000).toFixed(3)}">\n    <properties><property name="runId" value="${xml(p.runId)}"/><property name="journal" value="${xml(p.journal)}"/>${wsProps}</properties>\n${cases.join('\n')}\n  </testsuite>`,
     );
   }
   const gates = r.gates.map((g) => {
@@ -88,6 +114,7 @@ export function drillMarkdown(r: DrillReport): string {
       `- Backup ${r.restore.backupId}: restored and verified in ${sec(r.restore.rtoMs)}; RPO ${sec(r.restore.rpoMs)}`,
       '',
     );
+  if (r.workspaces) out.push('## Agent workspaces', '', `- ${workspaceLine(r.workspaces)}`, '');
   if (r.chaos) {
     out.push(
       '## Chaos',
@@ -121,6 +148,7 @@ export function drillSummary(r: DrillReport): string {
     lines.push(
       `  ${p.status === 'succeeded' ? '✔' : '✖'} ${p.phase.padEnd(10)} ${sec(p.durationMs).padStart(8)}${p.error ? `  ${p.error}` : ''}`,
     );
+  if (r.workspaces) lines.push(`  workspaces: ${workspaceLine(r.workspaces).replace(/\*\*/g, '')}`);
   for (const g of r.gates)
     lines.push(`  ${g.unmeasured ? 'n/a ' : g.ok ? 'ok  ' : 'MISS'} ${g.name}: ${g.measured} (target ${g.target})`);
   return `${lines.join('\n')}\n`;

@@ -21,7 +21,14 @@ export interface FailoverReport {
   steps: Array<{ id: string; ms: number; startedAt: string; endedAt: string }>;
   notFenced: string[];
   /** What the database step did: mode, the promoted or restored instance, its endpoint. */
-  promoted?: { mode: string; instanceId?: string; endpoint?: { host: string; port: number } };
+  promoted?: {
+    mode: string;
+    instanceId?: string;
+    endpoint?: { host: string; port: number };
+    /** Cluster mode: the writer instance after the failover, and before it. */
+    writer?: string;
+    writerBefore?: string;
+  };
   checks: PreflightResult['checks'];
 }
 
@@ -61,6 +68,8 @@ export function failoverReport(
             mode: promote.mode,
             ...(promote.instanceId ? { instanceId: promote.instanceId } : {}),
             ...(promote.endpoint ? { endpoint: promote.endpoint } : {}),
+            ...(promote.writer ? { writer: promote.writer } : {}),
+            ...(promote.writerBefore ? { writerBefore: promote.writerBefore } : {}),
           },
         }
       : {}),
@@ -75,9 +84,16 @@ export function failoverReportText(r: FailoverReport): string {
     `${r.direction} (run ${r.runId}): ${r.status}`,
     `  RTO ${s(r.rtoMs)}   RPO ${s(r.rpoMs)} (${r.rpoSource})`,
   ];
+  if (r.promoted?.writer)
+    out.push(`  database writer ${r.promoted.writerBefore ?? '?'} -> ${r.promoted.writer} (${r.promoted.instanceId})`);
   if (r.readyAfterMs !== null) out.push(`  target Ready ${s(r.readyAfterMs)} after the scale call (watch)`);
   for (const st of r.steps) out.push(`  ${st.id.padEnd(18)} ${s(st.ms)}`);
   for (const n of r.notFenced) out.push(`  NOT FENCED: ${n}`);
+  // The other steps were rolled back; a promotion cannot be, so a failed run must say it stands.
+  if (r.promoted && r.promoted.mode !== 'none' && r.status !== 'succeeded')
+    out.push(
+      `  DATABASE STAYS PROMOTED: ${r.promoted.mode} ${r.promoted.instanceId ?? ''} (a promotion or cluster failover is one-way; not rolled back)`,
+    );
   return `${out.join('\n')}\n`;
 }
 

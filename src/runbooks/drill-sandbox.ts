@@ -1,6 +1,6 @@
 // `hivectl drill --sandbox`: bring the local sandbox up, point a hivectl.yaml at it, bootstrap the
 // stack on both clusters (DR as a pilot light), create the RDS primary + cross-region replica in
-// moto, seed data, so that the drill that follows has something real to back up, break and move.
+// moto, seed data (rows, queue tasks, agent workspaces), so that the drill that follows has something real to back up, break and move.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -14,6 +14,7 @@ import {
   pilotLightStep,
   seedDataStep,
 } from '../steps/failover/drill.js';
+import { seedWorkspacesStep } from '../steps/failover/drill-workspaces.js';
 
 export interface SandboxDrillConfig {
   configPath: string;
@@ -34,6 +35,14 @@ export async function prepareSandboxConfig(progress: (m: string) => void): Promi
   doc.database = { ...doc.database, instanceId, drReplicaId: replicaId };
   doc.platform = { ...(doc.platform ?? {}), env: 'dev' };
   doc.slo = { rto: '30s', rpo: '5m' };
+  // A Prometheus probe in the chaos phase's hypothesis: the sandbox's Prometheus scrapes itself.
+  if (doc.prometheus?.url)
+    doc.drill = {
+      probes: [{ type: 'prometheus', name: 'prometheus scrapes', query: 'up{job="prometheus"}', min: 1 }],
+    };
+  // An exec into a sandbox pod runs as a local process in the directory mapped to that pod: that
+  // directory is the pod's workspace (in a cluster it is the path inside the container).
+  doc.backup = { ...(doc.backup ?? {}), workspaceDir: '.' };
   const dir = join(info.stateDir, 'drill');
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, 'hivectl.yaml');
@@ -43,7 +52,7 @@ export async function prepareSandboxConfig(progress: (m: string) => void): Promi
 
 /**
  * The setup phases, each a journalled run: state namespace, RDS, bootstrap primary, bootstrap DR,
- * DR to pilot light, chaos opt-in, seed data. Returns the reports (the caller stops on a failure).
+ * DR to pilot light, chaos opt-in, seed data and agent workspaces. Returns the reports (the caller stops on a failure).
  */
 export async function sandboxSetup(
   env: CommandEnv,
@@ -52,6 +61,7 @@ export async function sandboxSetup(
 ): Promise<RunReport[]> {
   const { bootstrapRunbook } = await import('./bootstrap.js');
   const { createAdapters } = await import('../adapters/index.js');
+  const { mapPodWorkdir } = await import('../sandbox/index.js');
   const drContext = env.config.cluster.drContext;
   const drTarget = { ...env.target, context: drContext };
   const drEnv: CommandEnv = { ...env, target: drTarget, adapters: createAdapters(drTarget) };
@@ -76,10 +86,16 @@ export async function sandboxSetup(
     (await step(bootstrapRunbook({ env: 'dev', forceConflicts: true, prune: false }, {}), drEnv)) &&
     (await step({
       name: 'drill-sandbox-seed',
-      title: 'Sandbox: DR pilot light, chaos opt-in, seed data',
+      title: 'Sandbox: DR pilot light, chaos opt-in, seed data and agent workspaces',
       inputs: {},
       mutating: true,
-      items: [pilotLightStep(), chaosOptInStep(), seedDataStep({ rows: 1000, tasks: 100 })],
+      items: [
+        pilotLightStep(),
+        chaosOptInStep(),
+        seedDataStep({ rows: 1000, tasks: 100 }),
+        // Each agent pod gets a directory of its own, so each workspace is distinct on disk.
+        seedWorkspacesStep({ mapPod: (ns, pod) => mapPodWorkdir(ns, pod, { context: env.target.context }) }),
+      ],
     }));
   void ok;
   return out;

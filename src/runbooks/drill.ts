@@ -1,7 +1,7 @@
 // The DR drill: chains the runbooks an SRE would run in a real incident, each as its own journalled
 // run (so each plans against the state its predecessor left), and measures them against the SLOs.
-//   full:            preflight -> backup -> chaos experiment -> restore into a scratch DB -> failover -> failback
-//   backup-restore:  preflight -> backup -> restore into a scratch DB (verified row by row)
+//   full:            preflight -> backup -> chaos experiment -> restore into scratch targets -> failover -> failback
+//   backup-restore:  preflight -> backup -> restore into scratch targets (rows and workspace files verified)
 //   failover:        preflight -> failover -> failback
 //   chaos:           preflight -> chaos experiment
 // A phase that fails stops the drill (later phases: not run); its own rollback has already run.
@@ -9,10 +9,11 @@ import { builtinExperiment } from '../chaos/builtins.js';
 import type { CommandEnv } from '../core/command.js';
 import { parseDurationMs } from '../core/duration.js';
 import type { RunReport } from '../core/runner.js';
-import type { Runbook } from '../core/step.js';
+import type { AnyStep, Runbook } from '../core/step.js';
 import { type ChaosReport, chaosReport } from '../report/chaos.js';
 import { type FailoverReport, failoverReport } from '../report/failover.js';
 import { databaseUrl, drillPreflightStep, dropScratchDbStep, scratchDbStep } from '../steps/failover/drill.js';
+import type { WorkspaceVerifyResult } from '../steps/failover/drill-workspaces.js';
 import type { DbMode } from '../steps/failover/steps.js';
 import { chaosRunbook } from './chaos.js';
 import { failoverEnv, failoverRunbook } from './failover.js';
@@ -62,11 +63,28 @@ export interface DrillReport {
   gates: Gate[];
   slo: { rtoMs: number; rpoMs: number };
   restore?: { rtoMs: number; rpoMs: number | null; backupId: string };
+  /** Agent workspaces: backed up, restored into a scratch directory in the agent pods, verified file by file. */
+  workspaces?: WorkspaceFigures;
   failover?: FailoverReport & { wallMs: number };
   failback?: FailoverReport & { wallMs: number };
   chaos?: ChaosReport;
   /** CPU time of this hivectl process during the drill (user + system). */
   cpuMs: number;
+}
+
+export interface WorkspaceFigures {
+  /** Workspaces (one per agent pod) in the drill's backup, and the size of their tars. */
+  backedUp: number;
+  tarBytes: number;
+  /** Restored and read back: pods, regular files, bytes of those files. */
+  pods: number;
+  files: number;
+  bytes: number;
+  /** Of those, how many were also checked against what `drill --sandbox` seeded. */
+  seedChecked: number;
+  /** True when every restored file matched (count + SHA-256); false with `problem` when not; absent: not restored. */
+  verified?: boolean;
+  problem?: string;
 }
 
 export type RunPhase = (rb: Runbook, env?: CommandEnv) => Promise<RunReport>;
@@ -150,12 +168,22 @@ export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase):
       backupCreateRunbook({
         backupId,
         startedAt: new Date().toISOString(),
-        components: ['db', 'k8s'],
+        components: ['db', 'workspaces', 'k8s'],
         tags: { 'hivectl.dev/drill': 'true' },
         dbKind: cfg.database.kind,
       }),
     );
     rpoReference = (r?.results.manifest as { rpoReference?: string } | undefined)?.rpoReference;
+    const ws = (r?.results.workspaces as { workspaces?: Array<{ size: number }> } | undefined)?.workspaces;
+    if (r?.status === 'succeeded')
+      rep.workspaces = {
+        backedUp: ws?.length ?? 0,
+        tarBytes: (ws ?? []).reduce((a, w) => a + w.size, 0),
+        pods: 0,
+        files: 0,
+        bytes: 0,
+        seedChecked: 0,
+      };
   }
 
   // Chaos: kill an agent under the hypothesis "the API keeps serving".
@@ -172,30 +200,75 @@ export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase):
     exp.metadata.name = 'drill-pod-kill';
     // The queue must not back up while an agent is down (seeded: 100 tasks).
     if (cfg.redis.url) exp.spec.hypothesis.probes.push({ type: 'queue-depth', max: 10_000 });
+    exp.spec.hypothesis.probes.push(...cfg.drill.probes);
     const r = await phase('chaos', chaosRunbook(exp, { context: env.target.context }));
     if (r) rep.chaos = chaosReport(exp.metadata.name, r.runId, r.status, r.results);
   }
 
-  // Restore into a scratch database: proves the backup restores, without touching live data.
+  // Restore into scratch targets: a scratch database on the same server, and a scratch directory in each
+  // agent pod's workspace. Proves the backup restores, without touching live data.
   if (wants('restore') && !stopped && backupId) {
     const { restoreRunbook } = await import('./restore.js');
+    const { sourceLocation } = await import('../backup/location.js');
+    const { workspaceRestoreStep } = await import('../steps/exec/workspace-restore.js');
+    const dw = await import('../steps/failover/drill-workspaces.js');
     const scratch = `hivectl_drill_${stamp.replace(/[^a-z0-9]/g, '')}`;
+    const scratchWs = `.hivectl-drill-${stamp.replace(/[^a-z0-9]/g, '')}`;
+    const location = (ctx: Parameters<typeof sourceLocation>[0]) => sourceLocation(ctx, undefined);
     const base = restoreRunbook({
       backupId,
-      components: ['db'],
+      components: ['db', 'workspaces'],
       dbKind: cfg.database.kind === 'postgres' ? 'postgres' : cfg.database.kind,
       targetDb: databaseUrl(cfg.database.url ?? 'postgres://localhost/postgres', scratch),
       force: false,
       startedAt: new Date().toISOString(),
     });
-    // A scratch restore must not quiesce the live platform.
-    const items = base.items.filter((i) => !('id' in i) || !/^(un)?quiesce/.test(i.id));
+    // Whatever these write lands in the scratch targets (or a temp file the restore removes), which the
+    // scratch steps' own rollbacks remove: nothing stands after a rollback, so no "partial" (exit 4).
+    const inScratch = new Set(['fetch-db-dump', 'restore-db', 'restore-workspaces']);
+    const scratchOnly = <T extends AnyStep>(st: T): T =>
+      inScratch.has(st.id) && !st.rollback ? { ...st, rollback: async () => {} } : st;
+    // A scratch restore must not quiesce the live platform; workspaces go into the scratch directory.
+    const items = base.items
+      .filter((i) => !('id' in i) || !/^(un)?quiesce/.test(i.id))
+      .map((i) => ('id' in i ? scratchOnly(i) : i))
+      .flatMap((i) =>
+        'id' in i && i.id === 'restore-workspaces'
+          ? [
+              dw.scratchWorkspacesStep(scratchWs),
+              scratchOnly(
+                workspaceRestoreStep({
+                  backupId,
+                  location,
+                  dir: dw.scratchWorkspaceDir(cfg.backup.workspaceDir, scratchWs),
+                }),
+              ),
+              dw.verifyWorkspacesStep({ backupId, location, scratch: scratchWs }),
+            ]
+          : [i],
+      );
     const start = Date.now();
     const r = await phase('restore', {
       ...base,
-      title: `${base.title} into scratch database ${scratch}`,
-      items: [scratchDbStep(scratch), ...items, dropScratchDbStep(scratch)],
+      // Not `restore`: `hivectl resume` must not rebuild this run as a live restore (quiesce, live workspaces).
+      name: 'drill-restore',
+      title: `${base.title} into scratch database ${scratch} and workspace directory ${scratchWs}`,
+      items: [scratchDbStep(scratch), ...items, dw.dropScratchWorkspacesStep(scratchWs), dropScratchDbStep(scratch)],
     });
+    if (rep.workspaces && r) {
+      const v = r.results['verify-workspaces'] as WorkspaceVerifyResult | undefined;
+      const failed = r.steps.find((s) => s.id === 'verify-workspaces' && s.status === 'failed');
+      if (v)
+        Object.assign(rep.workspaces, {
+          pods: v.pods,
+          files: v.files,
+          bytes: v.bytes,
+          seedChecked: v.seedChecked,
+          verified: true,
+        });
+      else if (failed)
+        Object.assign(rep.workspaces, { verified: false, problem: failed.error ?? 'verification failed' });
+    }
     if (r?.status === 'succeeded')
       rep.restore = {
         backupId,
@@ -236,6 +309,19 @@ export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase):
     gate('failover RTO (start to DR verified)', rep.failover.wallMs, slo.rtoMs);
     gate('failover RPO', rep.failover.rpoMs, slo.rpoMs, rep.failover.rpoSource);
   }
+  const ws = rep.workspaces;
+  if (ws?.verified !== undefined)
+    rep.gates.push({
+      name: 'restored agent workspaces match (file count + SHA-256)',
+      ok: ws.verified,
+      ...(ws.verified && ws.pods === 0 ? { unmeasured: true } : {}),
+      measured: !ws.verified
+        ? 'mismatch'
+        : ws.pods === 0
+          ? 'unknown (no agent workspaces in the backup)'
+          : `${ws.files} files in ${ws.pods} pod(s) match`,
+      target: 'every file matches',
+    });
   if (rep.failback?.status === 'succeeded') gate('failback RTO', rep.failback.wallMs, slo.rtoMs);
   if (rep.chaos && rep.chaos.status === 'succeeded')
     rep.gates.push({

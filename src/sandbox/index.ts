@@ -1,5 +1,5 @@
 // The local sandbox: two KWOK clusters (a primary and a DR one) on a real kube-apiserver, moto for
-// S3 + RDS in every region, PostgreSQL 15 and Redis, all on loopback. `hivectl sandbox` and the
+// S3 + RDS in every region, PostgreSQL 15, Redis and Prometheus, all on loopback. `hivectl sandbox` and the
 // test harness (test/helpers/global-setup.ts) both call these functions, so CI exercises the path a
 // user runs. Servers outlive the process that started them; their ports and pids are remembered in
 // state/sandbox.json, and a second `up` reuses whatever is still healthy.
@@ -58,6 +58,7 @@ export interface SandboxPorts {
   moto: number;
   postgres: number;
   redis: number;
+  prometheus: number;
 }
 
 /** Everything a test or a user needs to talk to the sandbox. JSON-serialisable. */
@@ -79,6 +80,10 @@ export interface SandboxInfo {
   /** postgres://hive@127.0.0.1:PORT/postgres (superuser, trust auth). */
   pgUrl: string;
   redisUrl: string;
+  /** Prometheus HTTP API (scrapes itself as job "prometheus", and the file_sd targets below). */
+  prometheusUrl: string;
+  /** Drop a file_sd JSON file (`[{"targets": ["127.0.0.1:PORT"], "labels": {...}}]`) here to have it scraped (job "sandbox"). */
+  prometheusTargetsDir: string;
   /** Directory with kubectl (built from the same Kubernetes version). */
   binDir: string;
   /** Where execs into pods run: execDir/NAMESPACE/POD once mapped, else execDir/_shared. */
@@ -93,7 +98,7 @@ interface SandboxState {
   version: 1;
   nodes: number;
   ports: SandboxPorts;
-  pids: { moto?: number; redis?: number };
+  pids: { moto?: number; redis?: number; prometheus?: number };
 }
 
 export interface ComponentStatus {
@@ -169,6 +174,7 @@ export async function checkPrerequisites(l: Layout): Promise<void> {
   }
   if (!existsSync(join(l.pgBinDir, 'initdb'))) missing.push(`postgresql-${VERSIONS.postgres}`);
   if (!(await which('redis-server'))) missing.push('redis-server');
+  if (!(await which('prometheus'))) missing.push('prometheus');
   if (isRoot() && !(await runuserPath())) missing.push('runuser (util-linux)');
   if (missing.length > 0) {
     throw new UsageError(`the sandbox needs: ${missing.join(', ')}`, {
@@ -224,6 +230,59 @@ async function ensureRedis(l: Layout, s: SandboxState, progress: Progress) {
   );
   writeState(l, s);
   await waitFor('Redis', () => redisPing(s.ports.redis), 30_000, log);
+}
+
+const promConfigFile = (l: Layout) => join(l.prometheusDir, 'prometheus.yml');
+const promTargetsDir = (l: Layout) => join(l.prometheusDir, 'targets');
+
+/** Scrapes itself and whatever file_sd targets tests drop in targets/, every second (fast tests). */
+function prometheusConfig(l: Layout, port: number): string {
+  return [
+    '# Written by hivectl sandbox up.',
+    'global:',
+    '  scrape_interval: 1s',
+    '  evaluation_interval: 1s',
+    'scrape_configs:',
+    '  - job_name: prometheus',
+    '    static_configs:',
+    `      - targets: ['127.0.0.1:${port}']`,
+    '  - job_name: sandbox',
+    '    file_sd_configs:',
+    `      - files: ['${join(promTargetsDir(l), '*.json')}']`,
+    '        refresh_interval: 1s',
+    '',
+  ].join('\n');
+}
+
+const promHealthy = async (port: number, timeoutMs = 2000) =>
+  (await httpStatus(`http://127.0.0.1:${port}/-/ready`, timeoutMs)) === 200;
+
+// Our own process (its config file in the command line), never Debian's prometheus service.
+const isOurPrometheus = (l: Layout, pid: number | undefined): pid is number =>
+  !!pid && pidAlive(pid) && pidCmdline(pid).includes(promConfigFile(l));
+
+async function ensurePrometheus(l: Layout, s: SandboxState, progress: Progress) {
+  const pid = s.pids.prometheus;
+  const ours = isOurPrometheus(l, pid);
+  if (ours && (await eventually(() => promHealthy(s.ports.prometheus), 10_000))) return;
+  if (ours) await stopPid(pid);
+  s.ports.prometheus = await pickPort(s.ports.prometheus);
+  mkdirSync(promTargetsDir(l), { recursive: true });
+  writeFileSync(promConfigFile(l), prometheusConfig(l, s.ports.prometheus));
+  const log = join(l.logsDir, 'prometheus.log');
+  progress(`starting Prometheus on 127.0.0.1:${s.ports.prometheus}`);
+  s.pids.prometheus = spawnDetached(
+    'prometheus',
+    [
+      `--config.file=${promConfigFile(l)}`,
+      `--web.listen-address=127.0.0.1:${s.ports.prometheus}`,
+      `--storage.tsdb.path=${join(l.prometheusDir, 'data')}`,
+      '--storage.tsdb.retention.time=2h',
+    ],
+    { logFile: log, cwd: l.prometheusDir },
+  );
+  writeState(l, s);
+  await waitFor('Prometheus', () => promHealthy(s.ports.prometheus), 60_000, log);
 }
 
 async function runuserPath(): Promise<string | undefined> {
@@ -512,6 +571,8 @@ function info(l: Layout, s: SandboxState): SandboxInfo {
     drRegion: REGIONS.dr,
     pgUrl: `postgres://hive@127.0.0.1:${s.ports.postgres}/postgres`,
     redisUrl: `redis://127.0.0.1:${s.ports.redis}/0`,
+    prometheusUrl: `http://127.0.0.1:${s.ports.prometheus}`,
+    prometheusTargetsDir: promTargetsDir(l),
     binDir: l.k8sBin,
     execDir: l.execDir,
     ports: { ...s.ports },
@@ -532,6 +593,7 @@ function sandboxEnvVars(i: Omit<SandboxInfo, 'env'>, l: Layout): Record<string, 
     AWS_EC2_METADATA_DISABLED: 'true',
     PGURL: i.pgUrl,
     REDIS_URL: i.redisUrl,
+    HIVECTL_PROMETHEUS_URL: i.prometheusUrl,
     HIVECTL_DR_CONTEXT: i.drContext,
     HIVECTL_SANDBOX_DIR: i.root,
     // kubectl of the same version, moto's tools, then PostgreSQL 15's client tools (pg_dump must not be older than the server).
@@ -610,18 +672,22 @@ async function up(l: Layout, opts: SandboxOptions, onProgress: Progress): Promis
   const s: SandboxState = {
     version: 1,
     nodes: opts.nodes ?? prev?.nodes ?? 3,
-    ports: prev?.ports ?? { moto: 0, postgres: 0, redis: 0 },
+    // A state written before Prometheus joined the sandbox has no port for it yet.
+    ports: { moto: 0, postgres: 0, redis: 0, prometheus: 0, ...prev?.ports },
     pids: prev?.pids ?? {},
   };
   if (!Number.isInteger(s.nodes) || s.nodes < 1 || s.nodes > 500)
     throw new UsageError(`--nodes must be between 1 and 500, got ${s.nodes}`);
   // Each server's pid and port is saved as soon as it starts, so `down` finds it even if `up` fails.
   writeState(l, s);
-  const services = (async () => {
-    await ensureMoto(l, s, onProgress);
-    await ensureRedis(l, s, onProgress);
-    await ensurePostgres(l, s, onProgress);
-  })();
+  const services = Promise.all([
+    (async () => {
+      await ensureMoto(l, s, onProgress);
+      await ensureRedis(l, s, onProgress);
+      await ensurePostgres(l, s, onProgress);
+    })(),
+    ensurePrometheus(l, s, onProgress),
+  ]);
   const clusters = (async () => {
     const primary = () => ensureCluster(l, CLUSTERS.primary, REGIONS.primary, s.nodes, onProgress);
     const dr = () => ensureCluster(l, CLUSTERS.dr, REGIONS.dr, s.nodes, onProgress);
@@ -721,6 +787,14 @@ export async function sandboxStatus(opts: SandboxOptions = {}): Promise<SandboxS
     const pgp = pgPid(l);
     const pgOk = !!pgp && pidAlive(pgp) && (await pgHealthy(l, s.ports.postgres));
     comps.push({ name: 'postgres', running: pgOk, pid: pgp, port: s.ports.postgres, log: pgLog(l) });
+    const promOk = isOurPrometheus(l, s.pids.prometheus) && (await promHealthy(s.ports.prometheus));
+    comps.push({
+      name: 'prometheus',
+      running: promOk,
+      pid: s.pids.prometheus,
+      port: s.ports.prometheus,
+      log: join(l.logsDir, 'prometheus.log'),
+    });
   }
   for (const c of [CLUSTERS.primary, CLUSTERS.dr]) {
     const ks = kwokComponents(l, c);
@@ -775,6 +849,11 @@ export async function sandboxDown(
     onProgress('stopping Redis');
     await stopPid(s.pids.redis);
     stopped.push('redis');
+  }
+  if (isOurPrometheus(l, s?.pids.prometheus)) {
+    onProgress('stopping Prometheus');
+    await stopPid(s.pids.prometheus);
+    stopped.push('prometheus');
   }
   const pgp = pgPid(l);
   if (pgp && pidAlive(pgp)) {
@@ -834,6 +913,8 @@ export function sandboxConfigYaml(i: SandboxInfo): string {
     `  url: ${i.pgUrl}`,
     'redis:',
     `  url: ${i.redisUrl}`,
+    'prometheus:',
+    `  url: ${i.prometheusUrl}`,
     '',
   ].join('\n');
 }

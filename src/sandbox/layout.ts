@@ -36,6 +36,8 @@ export interface Layout {
   logsDir: string;
   execDir: string;
   redisDir: string;
+  /** Prometheus: its config, file_sd targets dir and TSDB data. */
+  prometheusDir: string;
   /** PostgreSQL's data dir. As root it lives outside the cache: initdb runs as the postgres user,
    * who cannot enter root's home. */
   pgDir: string;
@@ -68,6 +70,7 @@ export function layout(root: string, isRoot = process.getuid?.() === 0): Layout 
     logsDir: join(stateDir, 'logs'),
     execDir: join(stateDir, 'exec'),
     redisDir: join(stateDir, 'redis'),
+    prometheusDir: join(stateDir, 'prometheus'),
     pgDir: isRoot ? join('/var/tmp', `hivectl-sandbox-pg-${hash}`) : join(stateDir, 'pg'),
     pgBinDir: `/usr/lib/postgresql/${VERSIONS.postgres}/bin`,
   };

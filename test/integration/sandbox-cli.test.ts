@@ -19,7 +19,15 @@ describe('hivectl sandbox', () => {
     };
     expect(st.up).toBe(true);
     const names = st.components.map((c) => c.name);
-    for (const n of ['moto', 'redis', 'postgres', 'hive/kube-apiserver', 'hive/etcd', 'hive-dr/kube-apiserver'])
+    for (const n of [
+      'moto',
+      'redis',
+      'postgres',
+      'prometheus',
+      'hive/kube-apiserver',
+      'hive/etcd',
+      'hive-dr/kube-apiserver',
+    ])
       expect(names).toContain(n);
     for (const c of st.components) {
       expect(c.running).toBe(true);
@@ -37,12 +45,14 @@ describe('hivectl sandbox', () => {
     expect(r.stdout).toContain(`export AWS_ENDPOINT_URL=${s.endpointUrl}`);
     expect(r.stdout).toContain('export AWS_REGION=us-east-1');
     expect(r.stdout).toContain(`export HIVECTL_DR_CONTEXT=${s.drContext}`);
+    expect(r.stdout).toContain(`export HIVECTL_PROMETHEUS_URL=${s.prometheusUrl}`);
     expect(r.stdout).toMatch(/export PATH=.*k8s-v1\.37\.2.*:"\$PATH"/);
     const cfg = configSchema.parse(parse(readFileSync(file, 'utf8')));
     expect(cfg.cluster).toMatchObject({ context: s.context, drContext: s.drContext });
     expect(cfg.aws).toMatchObject({ region: 'us-east-1', drRegion: 'us-west-2', endpointUrl: s.endpointUrl });
     expect(cfg.database).toMatchObject({ kind: 'postgres', url: s.pgUrl });
     expect(cfg.redis.url).toBe(s.redisUrl);
+    expect(cfg.prometheus.url).toBe(s.prometheusUrl);
   });
 
   it('a second up reuses the running servers (same ports)', async () => {

@@ -126,7 +126,7 @@ describe('drill orchestration', () => {
       { scenario: 'backup-restore', failoverMode: 'none' },
       fakeRun(100, [], seen) as never,
     );
-    expect(seen).toEqual(['drill-preflight', 'backup-create', 'restore']);
+    expect(seen).toEqual(['drill-preflight', 'backup-create', 'drill-restore']);
     expect(r.status).toBe('passed');
     expect(r.exitCode).toBe(0);
     expect(r.gates.map((g) => g.name)).toEqual(['restore RTO', 'restore RPO (backup age at restore)']);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultMode } from '../../src/commands/failover.js';
 import { configSchema } from '../../src/core/config-schema.js';
-import { failoverReport } from '../../src/report/failover.js';
+import { failoverReport, failoverReportText } from '../../src/report/failover.js';
 import { failoverSpec } from '../../src/runbooks/failover.js';
-import { endpointData } from '../../src/steps/failover/steps.js';
+import { endpointData, replicaLag } from '../../src/steps/failover/steps.js';
 
 const config = configSchema.parse({
   cluster: { context: 'east', drContext: 'west' },
@@ -107,5 +107,67 @@ describe('failover report', () => {
       'scale-target',
       'verify-target',
     ]);
+  });
+});
+
+describe('failover report of a failed run', () => {
+  it('says the database stays promoted (one-way) and names the new writer', () => {
+    const t = { startedAt: new Date(0).toISOString(), endedAt: new Date(10).toISOString(), ms: 10 };
+    const r = failoverReport('failover', 'run', 'partial', {
+      preflight: { ...t, checks: [], rpoMs: null, rpoSource: 'in-cluster failover' },
+      'promote-db': {
+        ...t,
+        mode: 'cluster',
+        instanceId: 'aurora-1',
+        writer: 'aurora-1-b',
+        writerBefore: 'aurora-1-a',
+        rpoMs: null,
+        rpoSource: 'in-cluster failover',
+      },
+    });
+    expect(r.promoted).toMatchObject({ writer: 'aurora-1-b', writerBefore: 'aurora-1-a' });
+    const text = failoverReportText(r);
+    expect(text).toContain('database writer aurora-1-a -> aurora-1-b (aurora-1)');
+    expect(text).toContain('DATABASE STAYS PROMOTED: cluster aurora-1');
+    expect(failoverReportText({ ...r, status: 'succeeded' })).not.toContain('STAYS PROMOTED');
+  });
+});
+
+describe('replica lag as the RPO', () => {
+  const ctx = { signal: new AbortController().signal, target };
+
+  it('the newest ReplicaLag datapoint is the RPO', async () => {
+    const r = await replicaLag(ctx, 'us-west-2', 'db-dr', async () => ({
+      seconds: 2.5,
+      at: '2026-11-27T03:00:00.000Z',
+    }));
+    expect(r.rpoMs).toBe(2500);
+    expect(r.rpoSource).toBe('replica lag of db-dr (CloudWatch ReplicaLag at 2026-11-27T03:00:00.000Z)');
+  });
+
+  it('no datapoint, or CloudWatch refusing the read, is an unknown RPO with the reason, not a failure', async () => {
+    const none = await replicaLag(ctx, 'us-west-2', 'db-dr', async () => undefined);
+    expect(none.rpoMs).toBeNull();
+    const denied = Object.assign(new Error('User is not authorized to perform: cloudwatch:GetMetricData'), {
+      name: 'AccessDenied',
+    });
+    const r = await replicaLag(ctx, 'us-west-2', 'db-dr', async () => {
+      throw denied;
+    });
+    expect(r.rpoMs).toBeNull();
+    expect(r.rpoSource).toMatch(
+      /CloudWatch could not be read \(AccessDenied: User is not authorized.*grant cloudwatch:GetMetricData/,
+    );
+    expect(r.detail).toMatch(/^replica lag unknown \(CloudWatch: AccessDenied/);
+  });
+
+  it('an interrupted run is not turned into an unknown RPO', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(
+      replicaLag({ signal: ac.signal, target }, 'us-west-2', 'db-dr', async () => {
+        throw new Error('aborted');
+      }),
+    ).rejects.toThrow('aborted');
   });
 });

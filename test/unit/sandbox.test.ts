@@ -82,9 +82,11 @@ describe('sandbox layout and objects', () => {
     drRegion: 'us-west-2',
     pgUrl: 'postgres://hive@127.0.0.1:5432/postgres',
     redisUrl: 'redis://127.0.0.1:6379/0',
+    prometheusUrl: 'http://127.0.0.1:9090',
+    prometheusTargetsDir: '/x/state/prometheus/targets',
     binDir: '/x/bin/k8s-v1.37.2',
     execDir: '/x/state/exec',
-    ports: { moto: 5000, postgres: 5432, redis: 6379 },
+    ports: { moto: 5000, postgres: 5432, redis: 6379, prometheus: 9090 },
     nodes: 3,
     env: { KUBECONFIG: '/x/state/kubeconfig', PATH: 'ignored', PGURL: 'postgres://hive@127.0.0.1:5432/postgres' },
   } satisfies SandboxInfo;
@@ -102,5 +104,6 @@ describe('sandbox layout and objects', () => {
     expect(cfg.cluster.drContext).toBe('kwok-hive-dr');
     expect(cfg.aws.endpointUrl).toBe('http://127.0.0.1:5000');
     expect(cfg.database).toMatchObject({ kind: 'postgres', url: info.pgUrl });
+    expect(cfg.prometheus.url).toBe('http://127.0.0.1:9090');
   });
 });

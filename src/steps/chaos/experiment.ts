@@ -2,7 +2,7 @@
 // journalled before the fault), observe for the duration (hypothesis + abort conditions + kill
 // switch), roll the faults back per the rollback strategy, steady state after.
 import type { K8s } from '../../adapters/k8s.js';
-import { type ActionOutcome, applyAction, planAction } from '../../chaos/actions.js';
+import { type ActionOutcome, applyAction, forceDbFailover, planAction } from '../../chaos/actions.js';
 import {
   cleanupFaults,
   type Fault,
@@ -12,8 +12,15 @@ import {
   revertFault,
   setLedgerStatus,
 } from '../../chaos/faults.js';
-import { type ProbeEnv, type ProbeResult, runProbes } from '../../chaos/probes.js';
-import type { Action, Experiment, Probe } from '../../chaos/schema.js';
+import {
+  type DeploymentView,
+  isWatchable,
+  type ProbeEnv,
+  type ProbeResult,
+  requirePrometheus,
+  runProbes,
+} from '../../chaos/probes.js';
+import { type Action, allProbes, type Experiment, type Probe } from '../../chaos/schema.js';
 import { parseDurationMs } from '../../core/duration.js';
 import { StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
@@ -55,7 +62,25 @@ async function k8sOf(ctx: Ctx, o: ChaosOptions): Promise<K8s> {
 
 async function probeEnv(ctx: Ctx, o: ChaosOptions): Promise<ProbeEnv> {
   const exec = await import('../../adapters/exec.js');
+  const prom = ctx.config.prometheus;
+  let promTarget: import('../../adapters/prometheus.js').PrometheusTarget | undefined;
   return {
+    promQuery: prom.url
+      ? async (query, signal) => {
+          const m = await import('../../adapters/prometheus.js');
+          if (!promTarget) {
+            promTarget = m.resolvePrometheus({
+              url: prom.url,
+              bearerTokenEnv: prom.bearerTokenEnv,
+              bearerTokenFile: prom.bearerTokenFile,
+              timeoutMs: parseDurationMs(prom.timeout, 'prometheus.timeout'),
+            });
+            ctx.registerSecret(promTarget?.bearerToken);
+          }
+          if (!promTarget) throw new Error('no Prometheus configured: set prometheus.url');
+          return m.instantQuery(promTarget, query, signal);
+        }
+      : undefined,
     k: await k8sOf(ctx, o),
     redisUrl: ctx.config.redis.url,
     queueKey: ctx.config.redis.queueKey,
@@ -76,6 +101,7 @@ async function probeEnv(ctx: Ctx, o: ChaosOptions): Promise<ProbeEnv> {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);
@@ -97,8 +123,9 @@ export function steadyBeforeStep(exp: Experiment, o: ChaosOptions): Step<Probe[]
   return {
     id: BEFORE_STEP,
     title: 'Steady state before: probe the hypothesis',
-    async plan() {
+    async plan(ctx) {
       const probes = exp.spec.hypothesis.probes;
+      requirePrometheus(allProbes(exp), ctx.config.prometheus.url);
       return {
         summary: `${probes.length} probe(s)`,
         changes: probes.map((p) => ({ action: 'read' as const, target: p.type, detail: JSON.stringify(p) })),
@@ -181,22 +208,13 @@ export function actionStep(
         const exec = await import('../../adapters/exec.js');
         return (await exec.run(argv[0] as string, argv.slice(1), { signal: ctx.signal, reject: false })).exitCode;
       },
-      dbFailover: async (d: Extract<Action, { type: 'db-failover' }>) => {
-        const rf = await import('../../adapters/rds-failover.js');
-        const t = { region: ctx.target.region, endpointUrl: ctx.target.endpointUrl, profile: ctx.target.profile };
-        const region = d.region ?? ctx.target.region;
-        if (!region) throw new StepError('db-failover: no AWS region', { hint: 'pass --region or set aws.region' });
-        const clusterId = d.clusterId ?? ctx.config.database.clusterId;
-        const instanceId = d.instanceId ?? ctx.config.database.instanceId;
-        if (clusterId) {
-          await rf.failoverCluster(t, region, clusterId, ctx.signal, ctx.mode.timeoutMs);
-          return `failed over DB cluster ${clusterId} (${region})`;
-        }
-        if (!instanceId)
-          throw new StepError('db-failover: no instanceId or clusterId (database.instanceId in hivectl.yaml)');
-        await rf.rebootWithFailover(t, region, instanceId, ctx.signal, ctx.mode.timeoutMs);
-        return `rebooted DB instance ${instanceId} with failover (${region})`;
-      },
+      dbFailover: (d: Extract<Action, { type: 'db-failover' }>) =>
+        forceDbFailover(d, {
+          aws: { region: ctx.target.region, endpointUrl: ctx.target.endpointUrl, profile: ctx.target.profile },
+          defaults: ctx.config.database,
+          signal: ctx.signal,
+          timeoutMs: ctx.mode.timeoutMs,
+        }),
     };
   };
   return {
@@ -240,7 +258,8 @@ export function observeStep(
   return {
     id: OBSERVE_STEP,
     title: `Observe the hypothesis for ${exp.spec.duration}`,
-    async plan() {
+    async plan(ctx) {
+      requirePrometheus(allProbes(exp), ctx.config.prometheus.url);
       const durationMs = parseDurationMs(exp.spec.duration, 'spec.duration');
       const intervalMs = Math.max(200, parseDurationMs(exp.spec.interval, 'spec.interval'));
       return {
@@ -251,27 +270,154 @@ export function observeStep(
     },
     async apply(ctx, p) {
       const penv = await probeEnv(ctx, o);
-      const start = Date.now();
-      const samples: ObserveResult['samples'] = [];
-      let deviated = false;
-      for (;;) {
-        if (ctx.signal.aborted) throw new StepError('experiment interrupted');
-        await checkNotAborted(ctx, penv.k);
-        const [probes, aborts] = await Promise.all([
-          runProbes(penv, exp.spec.hypothesis.probes),
-          runProbes(penv, exp.spec.abortWhen),
-        ]);
-        samples.push({ at: new Date().toISOString(), probes });
-        if (probes.some((x) => !x.ok)) deviated = true;
-        if (aborts.some((x) => !x.ok))
-          throw new StepError(`abort condition hit: ${failed(aborts)}`, { hint: 'the faults are rolled back' });
-        const left = p.durationMs - (Date.now() - start);
-        if (left <= 0) break;
-        await sleep(Math.min(p.intervalMs, left), ctx.signal);
+      const watch = await observeByWatch(ctx, penv, exp);
+      try {
+        return await observeLoop(ctx, penv, exp, p, watch);
+      } finally {
+        await watch.close();
       }
-      return { samples, deviated, durationMs: Date.now() - start };
     },
   };
+}
+
+interface Observation {
+  /** The kill switch fired: the ledger was marked aborted or removed. */
+  killed(): boolean;
+  /** The watch on the ledger is in sync (else the loop reads the ledger itself every interval). */
+  ledgerSynced(): boolean;
+  /** Something watched changed since the last call (and clears the flag). */
+  takeDirty(): boolean;
+  /** Resolves after ms, or at once when something watched changes or the run is interrupted. */
+  wait(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * One watch per Deployment a ready-replicas probe names and one on this run's ledger ConfigMap (the
+ * kill switch). Probes then read Deployments from memory, and `chaos abort` is noticed as soon as
+ * the apiserver reports it, instead of a GET of each every interval.
+ */
+async function observeByWatch(ctx: Ctx, penv: ProbeEnv, exp: Experiment): Promise<Observation> {
+  const { watchObject } = await import('../../adapters/k8s-watch.js');
+  const key = (ns: string, n: string) => `${ns}/${n}`;
+  const deployments = new Map<string, import('../../adapters/k8s-watch.js').ObjectWatch<DeploymentView>>();
+  for (const q of allProbes(exp)) {
+    if (!isWatchable(q) || deployments.has(key(q.namespace, q.deployment))) continue;
+    const path = `/apis/apps/v1/namespaces/${encodeURIComponent(q.namespace)}/deployments`;
+    deployments.set(key(q.namespace, q.deployment), watchObject(penv.k, path, q.deployment, { signal: ctx.signal }));
+  }
+  const ledger = watchObject<{ metadata?: { name?: string }; data?: Record<string, string> }>(
+    penv.k,
+    `/api/v1/namespaces/${encodeURIComponent(ctx.target.namespace)}/configmaps`,
+    ledgerName(ctx.runId),
+    { signal: ctx.signal },
+  );
+  let killed = false;
+  let dirty = false;
+  let wake = () => {};
+  const onLedger = (st: { synced: boolean; object?: { data?: Record<string, string> } | undefined }) => {
+    // A ledger removed under a running experiment means `chaos abort`/`cleanup` took its faults away.
+    if (st.synced && (!st.object || st.object.data?.status === 'aborted')) {
+      killed = true;
+      wake();
+    }
+  };
+  ledger.onChange(onLedger);
+  for (const w of deployments.values())
+    w.onChange(() => {
+      dirty = true;
+      wake();
+    });
+  // The first list of each answered or failed (a failed one is read by GETs instead); the cap is for
+  // an apiserver that does not answer at all.
+  const settle = new Promise<void>((r) => setTimeout(r, 10_000).unref());
+  await Promise.race([Promise.all([ledger.ready, ...[...deployments.values()].map((w) => w.ready)]), settle]);
+  onLedger(ledger.current());
+  penv.watchedDeployment = (ns, n) => deployments.get(key(ns, n))?.current();
+  return {
+    killed: () => killed,
+    ledgerSynced: () => ledger.current().synced,
+    takeDirty() {
+      const d = dirty;
+      dirty = false;
+      return d;
+    },
+    wait(ms) {
+      if (killed || dirty || ctx.signal.aborted) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const t = setTimeout(done, Math.max(0, ms));
+        function done() {
+          clearTimeout(t);
+          wake = () => {};
+          ctx.signal.removeEventListener('abort', done);
+          resolve();
+        }
+        wake = done;
+        ctx.signal.addEventListener('abort', done, { once: true });
+      });
+    },
+    async close() {
+      await Promise.all([ledger.close(), ...[...deployments.values()].map((w) => w.close())]);
+    },
+  };
+}
+
+/**
+ * Watched probes are judged on every change of their object (a dip between two ticks is not missed)
+ * and at each tick; the others (queue depth, pod restarts, commands, Prometheus) every interval.
+ */
+async function observeLoop(
+  ctx: Ctx,
+  penv: ProbeEnv,
+  exp: Experiment,
+  p: { durationMs: number; intervalMs: number },
+  obs: Observation,
+): Promise<ObserveResult> {
+  const hyp = exp.spec.hypothesis.probes;
+  const abortWhen = exp.spec.abortWhen;
+  const polled = (ps: Probe[]) => ps.filter((q) => !isWatchable(q));
+  const watched = (ps: Probe[]) => ps.filter((q) => isWatchable(q));
+  // Results in the experiment's order: the latest polled result of each, then the watched ones.
+  const merge = (ps: Probe[], pollRes: ProbeResult[], watchRes: ProbeResult[]) => {
+    let i = 0;
+    let j = 0;
+    return ps.map((q) => (isWatchable(q) ? (watchRes[j++] as ProbeResult) : (pollRes[i++] as ProbeResult)));
+  };
+  const interrupted = () => new StepError('experiment interrupted');
+  const killedError = () =>
+    new StepError('experiment aborted by `hivectl chaos abort`', { hint: 'its faults are being rolled back' });
+  const start = Date.now();
+  const samples: ObserveResult['samples'] = [];
+  let deviated = false;
+  let hypPolled: ProbeResult[] = [];
+  let abortPolled: ProbeResult[] = [];
+  let nextPoll = start;
+  for (;;) {
+    if (ctx.signal.aborted) throw interrupted();
+    if (obs.killed()) throw killedError();
+    const dirty = obs.takeDirty();
+    const tick = Date.now() >= nextPoll;
+    if (tick) {
+      // Without a watch on the ledger (refused, or being re-established), read it as before: a GET a tick.
+      if (!obs.ledgerSynced()) await checkNotAborted(ctx, penv.k);
+      [hypPolled, abortPolled] = await Promise.all([runProbes(penv, polled(hyp)), runProbes(penv, polled(abortWhen))]);
+      nextPoll = Date.now() + p.intervalMs;
+    }
+    if (tick || dirty) {
+      const [hw, aw] = await Promise.all([runProbes(penv, watched(hyp)), runProbes(penv, watched(abortWhen))]);
+      const probes = merge(hyp, hypPolled, hw);
+      const aborts = merge(abortWhen, abortPolled, aw);
+      samples.push({ at: new Date().toISOString(), probes });
+      if (probes.some((x) => !x.ok)) deviated = true;
+      if (aborts.some((x) => !x.ok))
+        throw new StepError(`abort condition hit: ${failed(aborts)}`, { hint: 'the faults are rolled back' });
+    }
+    if (obs.killed()) throw killedError();
+    const left = p.durationMs - (Date.now() - start);
+    if (left <= 0) break;
+    await obs.wait(Math.min(nextPoll - Date.now(), left));
+  }
+  return { samples, deviated, durationMs: Date.now() - start };
 }
 
 export interface RollbackResult {

@@ -37,6 +37,12 @@ export interface Timed {
   ms: number;
 }
 
+/** A step whose verify waited: its time runs to the end of the wait. */
+function stretch(r: Timed): void {
+  r.endedAt = new Date().toISOString();
+  r.ms = Date.parse(r.endedAt) - Date.parse(r.startedAt);
+}
+
 function timed<T extends object>(start: number, r: T): T & Timed {
   const end = Date.now();
   return { ...r, startedAt: new Date(start).toISOString(), endedAt: new Date(end).toISOString(), ms: end - start };
@@ -65,13 +71,56 @@ function workloads(ctx: Ctx) {
   ];
 }
 
-function awsTarget(ctx: Ctx) {
+function awsTarget(ctx: Pick<Ctx, 'target'>) {
   return { region: ctx.target.region, endpointUrl: ctx.target.endpointUrl, profile: ctx.target.profile };
 }
 
 async function side(ctx: Ctx, s: Side): Promise<K8s> {
   return ctx.adapters.k8s(s.context);
 }
+
+/**
+ * RPO of a replica failover: the replica's newest CloudWatch ReplicaLag (what promoting it now loses).
+ * No datapoint, or CloudWatch unreadable (AccessDenied, ...), is an unknown RPO with the reason, never
+ * a failure: the failover must not depend on a metrics API.
+ */
+export async function replicaLag(
+  ctx: Pick<Ctx, 'signal' | 'target'>,
+  region: string,
+  replicaId: string,
+  read: () => Promise<{ seconds: number; at: string } | undefined> = async () => {
+    const cw = await import('../../adapters/cloudwatch.js');
+    return cw.newestReplicaLag(awsTarget(ctx), region, replicaId, { signal: ctx.signal });
+  },
+): Promise<{ rpoMs: number | null; rpoSource: string; detail: string }> {
+  try {
+    const lag = await read();
+    if (!lag)
+      return {
+        rpoMs: null,
+        rpoSource: `replica lag of ${replicaId}: no CloudWatch ReplicaLag datapoint in the last 5 minutes`,
+        detail: 'replica lag unknown (no CloudWatch datapoint in 5 min)',
+      };
+    return {
+      rpoMs: Math.round(lag.seconds * 1000),
+      rpoSource: `replica lag of ${replicaId} (CloudWatch ReplicaLag at ${lag.at})`,
+      detail: `replica lag ${lag.seconds}s (CloudWatch, ${lag.at})`,
+    };
+  } catch (e) {
+    if (ctx.signal.aborted) throw e;
+    const err = e as { name?: string; message?: string };
+    const why = `${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(e)}`;
+    return {
+      rpoMs: null,
+      rpoSource: `replica lag of ${replicaId}: CloudWatch could not be read (${why}); grant cloudwatch:GetMetricData`,
+      detail: `replica lag unknown (CloudWatch: ${why})`,
+    };
+  }
+}
+
+// Aurora readers share the cluster's storage volume, so an in-cluster failover loses no committed
+// write by design; hivectl does not measure it, so it stays "unknown" rather than a claimed 0.
+const CLUSTER_RPO = 'in-cluster failover: readers share the cluster volume (not measured by hivectl)';
 
 /** The checks of `hivectl failover check`: each a line, read-only. */
 export async function preflightChecks(
@@ -121,14 +170,16 @@ export async function preflightChecks(
       const rf = await import('../../adapters/rds-failover.js');
       const i =
         spec.replicaId && spec.to.region ? await rf.describeInstance(t, spec.to.region, spec.replicaId) : undefined;
+      const lag =
+        i && spec.replicaId && spec.to.region ? await replicaLag(ctx, spec.to.region, spec.replicaId) : undefined;
       checks.push({
         name: `${spec.to.label} database: read replica ${spec.replicaId ?? '(database.drReplicaId unset)'}`,
         ok: Boolean(i),
         detail: i
-          ? `${i.status}${i.replicaSource ? `, replica of ${i.replicaSource}` : ', already standalone'}`
+          ? `${i.status}${i.replicaSource ? `, replica of ${i.replicaSource}` : ', already standalone'}, ${lag?.detail}`
           : `not found in ${spec.to.region}`,
       });
-      rpoSource = 'replica lag (a CloudWatch metric, not read by hivectl: reported as unknown)';
+      if (lag) ({ rpoMs, rpoSource } = lag);
     } else if (spec.mode === 'snapshot') {
       const rf = await import('../../adapters/rds-failover.js');
       const s =
@@ -153,12 +204,15 @@ export async function preflightChecks(
         spec.clusterId && spec.to.region
           ? await rf.describeClusterEndpoint(t, spec.to.region, spec.clusterId)
           : undefined;
+      // FailoverDBCluster promotes a reader of the cluster: it needs a writer and at least one reader.
       checks.push({
         name: `${spec.to.label} database: cluster ${spec.clusterId ?? '(database.clusterId unset)'}`,
-        ok: Boolean(c),
-        detail: c ? c.status : 'not found',
+        ok: Boolean(c && c.status === 'available' && c.writer && c.readers.length > 0),
+        detail: c
+          ? `${c.status}, writer ${c.writer ?? 'none'}, readers ${c.readers.join(', ') || 'none: FailoverDBCluster needs one'}${c.address ? `, writer endpoint ${c.address}:${c.port ?? ''}` : ''}`
+          : `not found in ${spec.to.region}`,
       });
-      rpoSource = 'Aurora replication lag (not read by hivectl)';
+      rpoSource = CLUSTER_RPO;
     } else {
       checks.push({
         name: 'database: shared PostgreSQL (database.kind postgres, no RDS source)',
@@ -321,12 +375,23 @@ export function fenceStep(spec: FailoverSpec): Step<null, FenceResult> {
         replicas.push({ namespace: w.namespace, name: w.name, replicas: n && n > 0 ? n : w.replicas });
       }
       ctx.note('fence-source', { reachable, fenced, notFenced });
-      if (notFenced.length) ctx.io.warn(`could not fence: ${notFenced.join('; ')}`);
-      if (reachable && k && fenced.length) {
-        const { waitForRollout } = await import('../../adapters/k8s-watch.js');
-        await waitForRollout(k, fenced, { signal: ctx.signal, timeoutMs: ctx.mode.timeoutMs });
+      // A source that answers but refuses to scale down still runs: promoting now would leave both sides
+      // writing. Stop here, undoing the part that was fenced (the engine rolls back completed steps only).
+      if (reachable && k && notFenced.length) {
+        for (const f of fenced) await kc.scaleDeployment(k, f.namespace, f.name, f.replicas).catch(() => {});
+        throw new StepError(`the ${spec.from.label} cluster answers but could not be fenced: ${notFenced.join('; ')}`, {
+          hint: `fix the cause (e.g. grant patch on deployments/scale there: \`hivectl iam-policy --commands failover\`) and run again; only an unreachable ${spec.from.label} is failed over without a fence`,
+        });
       }
+      if (notFenced.length) ctx.io.warn(`could not fence: ${notFenced.join('; ')}`);
       return timed(start, { reachable, fenced, notFenced, replicas });
+    },
+    // Waiting is verify's, so a fence that never settles (or Ctrl-C during the wait) is rolled back too.
+    async verify(ctx, r) {
+      if (!r.reachable || r.fenced.length === 0) return;
+      const { waitForRollout } = await import('../../adapters/k8s-watch.js');
+      await waitForRollout(await side(ctx, spec.from), r.fenced, { signal: ctx.signal, timeoutMs: ctx.mode.timeoutMs });
+      stretch(r);
     },
     async rollback(ctx, r) {
       if (!r.reachable || r.fenced.length === 0) return;
@@ -342,11 +407,14 @@ export interface PromoteResult extends Timed {
   instanceId?: string;
   /** Endpoint of the promoted database (RDS), when there is one. */
   endpoint?: { host: string; port: number };
+  /** Cluster mode: the writer instance after the failover, and before it. */
+  writer?: string;
+  writerBefore?: string;
   rpoMs: number | null;
   rpoSource: string;
 }
 
-export function promoteStep(spec: FailoverSpec): Step<null, PromoteResult> {
+export function promoteStep(spec: FailoverSpec): Step<{ writerBefore?: string }, PromoteResult> {
   const what =
     spec.mode === 'replica'
       ? `PromoteReadReplica ${spec.replicaId ?? '(no read replica configured)'}`
@@ -359,9 +427,18 @@ export function promoteStep(spec: FailoverSpec): Step<null, PromoteResult> {
     id: 'promote-db',
     title: `Promote the database in ${spec.to.region ?? 'the target region'}: ${what}`,
     destructive: spec.mode !== 'none',
-    async plan() {
+    async plan(ctx) {
+      // Cluster mode: the writer before the failover, journalled with the plan, is what makes a resumed
+      // run see that the failover already happened instead of asking for a second one (moving it back).
+      let writerBefore: string | undefined;
+      if (spec.mode === 'cluster' && spec.clusterId && spec.to.region) {
+        const rf = await import('../../adapters/rds-failover.js');
+        writerBefore = (
+          await rf.describeClusterEndpoint(awsTarget(ctx), spec.to.region, spec.clusterId).catch(() => undefined)
+        )?.writer;
+      }
       return {
-        summary: what,
+        summary: writerBefore ? `${what} (writer now ${writerBefore})` : what,
         changes: [
           {
             action: spec.mode === 'none' ? 'none' : spec.mode === 'snapshot' ? 'create' : 'update',
@@ -369,10 +446,10 @@ export function promoteStep(spec: FailoverSpec): Step<null, PromoteResult> {
             detail: what,
           },
         ],
-        payload: null,
+        payload: writerBefore ? { writerBefore } : {},
       };
     },
-    async apply(ctx) {
+    async apply(ctx, p) {
       const start = Date.now();
       const pre = ctx.results.get('preflight') as PreflightResult | undefined;
       const rpo = { rpoMs: pre?.rpoMs ?? null, rpoSource: pre?.rpoSource ?? 'unknown' };
@@ -387,12 +464,19 @@ export function promoteStep(spec: FailoverSpec): Step<null, PromoteResult> {
       if (spec.mode === 'replica') {
         if (!spec.replicaId)
           throw new StepError('no read replica configured', { hint: 'set database.drReplicaId in hivectl.yaml' });
+        // The lag just before the promotion is what the promotion loses.
+        // No datapoint now (e.g. a resumed run after the promotion) but one at preflight: that one.
+        const now = await replicaLag(ctx, region, spec.replicaId);
+        const lag =
+          now.rpoMs === null && rpo.rpoMs !== null ? { ...rpo, rpoSource: `${rpo.rpoSource}, at preflight` } : now;
+        if (lag.rpoMs === null) ctx.io.warn(`RPO unknown: ${lag.rpoSource}`);
         const i = await rf.promoteReplica(t, region, spec.replicaId, ctx.signal, ctx.mode.timeoutMs);
         return timed(start, {
           mode: spec.mode,
           instanceId: i.id,
           ...(i.address ? { endpoint: { host: i.address, port: i.port ?? 5432 } } : {}),
-          ...rpo,
+          rpoMs: lag.rpoMs,
+          rpoSource: lag.rpoSource,
         });
       }
       if (spec.mode === 'snapshot') {
@@ -414,12 +498,16 @@ export function promoteStep(spec: FailoverSpec): Step<null, PromoteResult> {
         });
       }
       if (!spec.clusterId) throw new StepError('no Aurora cluster configured', { hint: 'set database.clusterId' });
-      await rf.failoverCluster(t, region, spec.clusterId, ctx.signal, ctx.mode.timeoutMs);
-      const c = await rf.describeClusterEndpoint(t, region, spec.clusterId);
+      const c = await rf.failoverCluster(t, region, spec.clusterId, ctx.signal, ctx.mode.timeoutMs, {
+        writerBefore: p?.writerBefore,
+      });
+      ctx.note('promote-db', { cluster: spec.clusterId, writerBefore: p?.writerBefore, writer: c.writer });
       return timed(start, {
         mode: spec.mode,
         instanceId: spec.clusterId,
-        ...(c?.address ? { endpoint: { host: c.address, port: c.port ?? 5432 } } : {}),
+        ...(c.address ? { endpoint: { host: c.address, port: c.port ?? 5432 } } : {}),
+        ...(c.writer ? { writer: c.writer } : {}),
+        ...(p?.writerBefore ? { writerBefore: p.writerBefore } : {}),
         ...rpo,
       });
     },
@@ -538,6 +626,8 @@ function registerUrlSecret(ctx: Ctx, url: string): void {
 
 export interface ScaleUpResult extends Timed {
   scaled: Array<{ namespace: string; name: string; replicas: number; previous: number }>;
+  /** When the scale calls were made. */
+  scaledAt: string;
   /** ms from the scale call to the watch seeing every Deployment Ready. */
   readyAfterMs: number;
 }
@@ -564,7 +654,6 @@ export function scaleUpStep(spec: FailoverSpec): Step<null, ScaleUpResult> {
       const start = Date.now();
       const fence = ctx.results.get('fence-source') as FenceResult | undefined;
       const kc = await import('../../adapters/k8s-chaos.js');
-      const { waitForRollout } = await import('../../adapters/k8s-watch.js');
       const k = await side(ctx, spec.to);
       const want =
         fence?.replicas ?? workloads(ctx).map((w) => ({ namespace: w.namespace, name: w.name, replicas: w.replicas }));
@@ -578,9 +667,14 @@ export function scaleUpStep(spec: FailoverSpec): Step<null, ScaleUpResult> {
         scaled.push({ ...w, previous: d.spec?.replicas ?? 0 });
         if ((d.spec?.replicas ?? 0) !== w.replicas) await kc.scaleDeployment(k, w.namespace, w.name, w.replicas);
       }
-      const t0 = Date.now();
-      await waitForRollout(k, want, { signal: ctx.signal, timeoutMs: ctx.mode.timeoutMs });
-      return timed(start, { scaled, readyAfterMs: Date.now() - t0 });
+      return timed(start, { scaled, scaledAt: new Date().toISOString(), readyAfterMs: 0 });
+    },
+    // The wait is verify's: a target that never gets Ready (or Ctrl-C during the wait) is scaled back.
+    async verify(ctx, r) {
+      const { waitForRollout } = await import('../../adapters/k8s-watch.js');
+      await waitForRollout(await side(ctx, spec.to), r.scaled, { signal: ctx.signal, timeoutMs: ctx.mode.timeoutMs });
+      r.readyAfterMs = Date.now() - Date.parse(r.scaledAt);
+      stretch(r);
     },
     async rollback(ctx, r) {
       const kc = await import('../../adapters/k8s-chaos.js');

@@ -58,10 +58,19 @@ export async function findPrunable(
       shortRef({ kind: o.kind, metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) } }),
     ),
   ]);
+  // Namespaced kinds are listed in the namespaces the stack renders into, not cluster-wide: the same
+  // objects, and an identity with namespaced grants only (`hivectl iam-policy`) may prune.
+  const namespaces = [...new Set(keep.map((o) => o.metadata.namespace).filter((n): n is string => !!n))];
   const found = await Promise.all(
     kinds.map(async (k) => {
       try {
-        return await listObjects(raw, k.apiVersion, k.kind, { labelSelector: ownerSelector(instance) });
+        const labelSelector = ownerSelector(instance);
+        if (!namespaces.length || !(await raw.resource(k.apiVersion, k.kind)).namespaced)
+          return await listObjects(raw, k.apiVersion, k.kind, { labelSelector });
+        const per = await Promise.all(
+          namespaces.map((namespace) => listObjects(raw, k.apiVersion, k.kind, { namespace, labelSelector })),
+        );
+        return per.flat();
       } catch (e) {
         if (e instanceof ApiError && e.status === 404) return [] as KObject[];
         throw e;

@@ -1,0 +1,254 @@
+// Least privilege for `hivectl chaos`: an identity holding exactly the RBAC that
+// `hivectl iam-policy --commands chaos` generates runs pod-kill and network-partition, cleans up after a
+// SIGKILLed run and aborts a running one from a second process; with one grant less (deleting pods,
+// creating NetworkPolicies) it exits 1 with one sentence naming the grant and leaves no fault behind.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import {
+  createNamespaces,
+  kubectl,
+  runCli,
+  sandbox,
+  serviceAccountKubeconfig,
+  uniqueName,
+} from '../helpers/sandbox.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const sys = uniqueName('iamch-sys');
+const api = uniqueName('iamch-api');
+const agents = uniqueName('iamch-agt');
+const sa = 'chaos-runner';
+const name = `${sys}-chaos`;
+const tmp = mkdtempSync(join(tmpdir(), 'hivectl-iam-chaos-'));
+const cfg = join(tmp, 'hivectl.yaml');
+const kc = join(tmp, 'chaos-runner.kubeconfig');
+const env = { KUBECONFIG: kc, HIVECTL_STATE_DIR: join(tmp, 'state') };
+
+async function ok(args: string[], input?: string): Promise<string> {
+  const r = await kubectl(args, input === undefined ? {} : { input });
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} -> ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const cli = (args: string[]) =>
+  runCli(['--config', cfg, ...args, '--journal-dir', join(tmp, 'journal')], { cwd: tmp, env });
+
+/** Start the CLI as the limited identity without waiting; resolves its exit and output later. */
+function start(args: string[]) {
+  const child = spawn(
+    process.execPath,
+    [join(repo, 'bin', 'hivectl.js'), '--config', cfg, ...args, '--journal-dir', join(tmp, 'journal')],
+    { cwd: tmp, env: { ...process.env, ...sandbox().env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, out })),
+  );
+  return { child, done };
+}
+
+async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Faults (labelled NetworkPolicies) in this file's namespaces, and this file's fault ledgers. */
+async function faults(): Promise<string> {
+  const out: string[] = [];
+  for (const ns of [api, agents])
+    out.push((await ok(['get', 'networkpolicy', '-n', ns, '-l', 'chaos.hive.dev/experiment', '-o', 'name'])).trim());
+  return out.filter(Boolean).join('\n');
+}
+const ledgers = async () =>
+  (await ok(['get', 'configmap', '-n', sys, '-l', 'chaos.hive.dev/ledger=true', '-o', 'name'])).trim();
+
+function deployment(namespace: string, app: string, replicas: number) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: app, namespace, labels: { 'app.kubernetes.io/name': app } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { 'app.kubernetes.io/name': app } },
+      template: {
+        metadata: { labels: { 'app.kubernetes.io/name': app } },
+        spec: { containers: [{ name: app, image: app }] },
+      },
+    },
+  };
+}
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are open-ended JSON
+let rbac: { items: any[] };
+
+/** Re-apply one generated Role (or all of them) after editing it. */
+async function putRole(namespace: string, edit: (rules: Rule[]) => Rule[]): Promise<void> {
+  const role = structuredClone(rbac.items.find((o) => o.kind === 'Role' && o.metadata.namespace === namespace));
+  role.rules = edit(role.rules as Rule[]);
+  await ok(['apply', '-f', '-'], JSON.stringify(role));
+}
+const withoutVerb = (resource: string, verb: string) => (rules: Rule[]) =>
+  rules.map((r) => (r.resources.includes(resource) ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r));
+
+/** Run until the authorizer's cache has caught up with a Role change (moments). */
+async function denied(args: string[]) {
+  let r = await cli(args);
+  for (let i = 0; i < 20 && r.code === 0; i++) {
+    await new Promise((res) => setTimeout(res, 250));
+    r = await cli(args);
+  }
+  return r;
+}
+
+beforeAll(async () => {
+  const s = sandbox();
+  await createNamespaces(sys, api, agents);
+  await ok(['apply', '-f', '-'], JSON.stringify(deployment(api, 'hive-api', 1)));
+  await ok(['apply', '-f', '-'], JSON.stringify(deployment(agents, 'agent-worker', 2)));
+  await ok(['rollout', 'status', '-n', api, 'deployment/hive-api', '--timeout=90s']);
+  await ok(['rollout', 'status', '-n', agents, 'deployment/agent-worker', '--timeout=90s']);
+  await ok(['create', 'serviceaccount', sa, '-n', sys]);
+  writeFileSync(
+    cfg,
+    stringify({
+      cluster: { kubeconfig: kc, context: 'chaos-runner', namespace: sys },
+      aws: { region: s.region, endpointUrl: s.endpointUrl },
+      platform: { env: 'dev', namespaces: { api, agents } },
+    }),
+  );
+  const gen = await runCli([
+    '--config',
+    cfg,
+    'iam-policy',
+    '--commands',
+    'chaos',
+    '--part',
+    'k8s',
+    '--format',
+    'json',
+    '--service-account',
+    `${sys}/${sa}`,
+    '--name',
+    name,
+  ]);
+  if (gen.code !== 0) throw new Error(`iam-policy failed (${gen.code}): ${gen.stderr}`);
+  rbac = JSON.parse(gen.stdout);
+  await ok(['apply', '-f', '-'], JSON.stringify(rbac));
+  await serviceAccountKubeconfig({ namespace: sys, serviceAccount: sa, file: kc, contextName: 'chaos-runner' });
+});
+
+afterAll(async () => {
+  await kubectl(['delete', 'namespace', sys, api, agents, '--wait=false']);
+  await kubectl(['delete', 'clusterrole,clusterrolebinding', name, '--ignore-not-found']);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('hivectl chaos with exactly the RBAC from `hivectl iam-policy --commands chaos`', () => {
+  it('pod-kill kills an opted-in agent pod and leaves nothing behind', async () => {
+    await ok(['label', 'namespace', agents, 'chaos.hive.dev/enabled=true', '--overwrite']);
+    const r = await cli(['chaos', 'pod-kill', '--duration', '1s', '-y', '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout).results;
+    expect(rep.deviated).toBe(false);
+    expect(rep.actions[0].detail[0]).toMatch(/^killed pod /);
+    expect(await ledgers()).toBe('');
+  });
+
+  it('network-partition creates a labelled NetworkPolicy and removes it', async () => {
+    const r = await cli([
+      'chaos',
+      'network-partition',
+      '--to',
+      'app.kubernetes.io/name=hive-api',
+      '--duration',
+      '1s',
+      '-y',
+      '-o',
+      'json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout).results;
+    expect(rep.actions[0].detail[0]).toMatch(/^created NetworkPolicy /);
+    expect(rep.rollback.reverted.join(' ')).toMatch(/deleted NetworkPolicy/);
+    expect(await faults()).toBe('');
+    expect(await ledgers()).toBe('');
+  });
+
+  it('`chaos abort` from a second process stops a running experiment and rolls it back', async () => {
+    const run = start(['chaos', 'dependency-outage', '--duration', '120s', '-y']);
+    await until('the outage fault', async () => (await faults()) !== '');
+    const a = await cli(['chaos', 'abort']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/aborted: \S/);
+    const ended = await run.done;
+    expect(ended.code, ended.out).toBe(1);
+    expect(ended.out).toMatch(/aborted by `hivectl chaos abort`/);
+    expect(await faults()).toBe('');
+    expect(await ledgers()).toBe('');
+  });
+
+  it('without `delete pods` pod-kill exits 1 naming the grant', async () => {
+    await putRole(agents, withoutVerb('pods', 'delete'));
+    try {
+      const r = await denied(['chaos', 'pod-kill', '--duration', '1s', '-y']);
+      expect(r.code, r.stderr).toBe(1);
+      const errors = r.stderr.split('\n').filter((l) => / error /.test(l));
+      expect(errors, r.stderr).toHaveLength(1);
+      expect(errors[0]).toMatch(/delete pod .*: permission denied: pods ".*" is forbidden/);
+      expect(r.stderr).toContain('hivectl iam-policy');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(await ledgers()).toBe('');
+    } finally {
+      await putRole(agents, (x) => x);
+    }
+  });
+
+  it('without `create networkpolicies` network-partition exits 1 naming the grant, no fault left', async () => {
+    await putRole(agents, withoutVerb('networkpolicies', 'create'));
+    try {
+      const r = await denied(['chaos', 'network-partition', '--duration', '1s', '-y']);
+      expect(r.code, r.stderr).toBe(1);
+      const errors = r.stderr.split('\n').filter((l) => / error /.test(l));
+      expect(errors, r.stderr).toHaveLength(1);
+      expect(errors[0]).toMatch(/NetworkPolicy .*: permission denied: networkpolicies.* is forbidden/);
+      expect(r.stderr).toContain('hivectl iam-policy');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(await faults()).toBe('');
+      expect(await ledgers()).toBe('');
+    } finally {
+      await putRole(agents, (x) => x);
+    }
+  });
+
+  // Last: the killed run's lock stays held until its lease expires, refusing later runs meanwhile.
+  it('SIGKILL mid-experiment, then `chaos cleanup` removes the fault and the ledger', async () => {
+    const run = start(['chaos', 'network-partition', '--duration', '120s', '-y']);
+    await until('the partition fault', async () => (await faults()) !== '');
+    run.child.kill('SIGKILL');
+    expect((await run.done).signal).toBe('SIGKILL');
+    const c = await cli(['chaos', 'cleanup']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/deleted NetworkPolicy/);
+    expect(await faults()).toBe('');
+    expect(await ledgers()).toBe('');
+  });
+});
