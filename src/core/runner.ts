@@ -420,6 +420,12 @@ export async function runRunbook(o: RunOptions): Promise<RunReport> {
     }
     checkAbort();
     const t0 = Date.now();
+    // hivectl's own CPU per step (user + system, the whole process): where a run's own work goes.
+    const c0 = process.cpuUsage();
+    const cpuMs = () => {
+      const c = process.cpuUsage(c0);
+      return Math.round((c.user + c.system) / 1000);
+    };
     progress?.stepStart(s.id);
     journal.write('apply-start', { step: s.id });
     let result: unknown;
@@ -435,7 +441,7 @@ export async function runRunbook(o: RunOptions): Promise<RunReport> {
     }
     completed.push({ step: s, result, entry });
     ctx.results.set(s.id, result);
-    journal.write('apply-done', { step: s.id, result: result ?? null, durationMs: Date.now() - t0 });
+    journal.write('apply-done', { step: s.id, result: result ?? null, durationMs: Date.now() - t0, cpuMs: cpuMs() });
     if (s.verify) {
       progress?.verifyStart(s.id);
       journal.write('verify-start', { step: s.id });
@@ -460,7 +466,7 @@ export async function runRunbook(o: RunOptions): Promise<RunReport> {
         progress?.stepFail(s.id, e);
         throw e;
       }
-      journal.write('verify-done', { step: s.id, durationMs: Date.now() - v0 });
+      journal.write('verify-done', { step: s.id, durationMs: Date.now() - v0, cpuMs: cpuMs() });
     }
     const d = Date.now() - t0;
     setReport(s.id, { status: 'succeeded', durationMs: d, result });
