@@ -52,8 +52,23 @@ const f = (x) => `${x.toFixed(2)} s`;
 console.log(`hivectl drill --sandbox --scenario ${r.scenario}: ${r.status} (exit ${r.exitCode})`);
 console.log(`  whole command wall ${f(wall)} (sandbox up + setup + drill); hivectl process CPU ${f(cpuProc)}, peak RSS ${rss.toFixed(0)} MiB`);
 console.log(`  drill wall ${f(r.durationMs / 1000)}; hivectl CPU during the drill ${f(r.cpuMs / 1000)} = ${((100 * r.cpuMs) / r.durationMs).toFixed(1)}% own work, the rest waiting on servers (target <= 5%)`);
-for (const p of r.phases)
+// Each step's own CPU (cpuMs in its journal's apply-done/verify-done record): where the phase's CPU went.
+const stepCpu = (journal) => {
+  const per = new Map();
+  try {
+    for (const l of fs.readFileSync(journal, 'utf8').split('\n')) {
+      if (!l) continue;
+      const x = JSON.parse(l);
+      if (x.step && typeof x.cpuMs === 'number') per.set(x.step, x.cpuMs);
+    }
+  } catch {}
+  return [...per].map(([k, v]) => `${k} ${v}`).join(', ');
+};
+for (const p of r.phases) {
   console.log(`    ${p.phase.padEnd(10)} wall ${f(p.durationMs / 1000)}${p.cpuMs === undefined ? '' : `, hivectl CPU ${f(p.cpuMs / 1000)}`}`);
+  const steps = p.journal ? stepCpu(p.journal) : '';
+  if (steps) console.log(`               steps (CPU ms): ${steps}`);
+}
 if (r.failover) {
   console.log(`  failover RTO ${f(r.failover.wallMs / 1000)} vs target 30 s (${r.failover.wallMs <= 30000 ? 'met' : 'MISSED'}); steps: ${r.failover.steps.map((x) => `${x.id} ${(x.ms / 1000).toFixed(2)}`).join(', ')}`);
   console.log(`  DR Ready noticed ${f(r.failover.readyAfterMs / 1000)} after the scale call (watch); kubectl scale + rollout status floor in this run: ${f(floor)} -> ratio ${(r.failover.readyAfterMs / 1000 / floor).toFixed(2)}x`);

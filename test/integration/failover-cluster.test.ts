@@ -172,19 +172,27 @@ describe('failover --mode cluster (Aurora)', () => {
         context: s.drContext,
       });
     await patch(broken);
-
-    const r = await cli(auroraCfg, ['failover', '-y', '-o', 'json']);
-    expect(r.code, r.stderr).toBe(4);
-    const doc = JSON.parse(r.stdout);
-    expect(doc.results.status).toBe('partial');
-    expect(doc.manual).toEqual(['promote-db']);
-    expect(doc.steps.find((x: { id: string }) => x.id === 'verify-target').error).toMatch(/does not answer at/);
-    // Rolled back: primary up again, DR at 0, the DR Secret as it was; the writer has moved for good.
-    expect(await replicas(s.context)).toBe(primaryBefore);
-    expect((await replicas(s.drContext)).replace(/\/\d*/g, '/')).toBe('0/ 0/');
-    expect((await secret(s.drContext)).url).toBe(broken.url);
-    expect((await describeCluster(s.drRegion, clusterId)).writer).not.toBe(writerBefore);
-    await patch(good);
+    try {
+      const r = await cli(auroraCfg, ['failover', '-y', '-o', 'json']);
+      expect(r.code, r.stderr).toBe(4);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.results.status).toBe('partial');
+      expect(doc.manual).toEqual(['promote-db']);
+      expect(doc.steps.find((x: { id: string }) => x.id === 'verify-target').error).toMatch(/does not answer at/);
+      // Rolled back: primary up again (its pods Ready moments later), DR at 0, the DR Secret as it was;
+      // the writer has moved for good.
+      for (const [ns, d] of [
+        [api, 'hive-api'],
+        [agents, 'agent-worker'],
+      ] as const)
+        await kubectl(['rollout', 'status', '-n', ns, `deployment/${d}`, '--timeout=90s'], { context: s.context });
+      expect(await replicas(s.context)).toBe(primaryBefore);
+      expect((await replicas(s.drContext)).replace(/\/\d*/g, '/')).toBe('0/ 0/');
+      expect((await secret(s.drContext)).url).toBe(broken.url);
+      expect((await describeCluster(s.drRegion, clusterId)).writer).not.toBe(writerBefore);
+    } finally {
+      await patch(good);
+    }
   });
 
   it('fails over with FailoverDBCluster, repoints the Secret to the writer endpoint, scales up, verifies', async () => {
