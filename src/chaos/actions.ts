@@ -26,6 +26,7 @@ import {
   KWOK_NODE_ANNOTATION,
   LABEL_OPT_IN,
   LABEL_RUN,
+  LABEL_STATE_NS,
   recordFault,
 } from './faults.js';
 import { type Action, resolveCount } from './schema.js';
@@ -127,6 +128,7 @@ export function faultPolicy(
   a: Extract<Action, { type: 'network-partition' | 'dependency-outage' }>,
   runId: string,
   expiresAt: Date,
+  stateNamespace?: string,
 ): Record<string, unknown> & { metadata: { name: string; namespace: string } } {
   const name =
     `hivectl-chaos-${a.type === 'network-partition' ? 'partition' : `deny-${a.dependency}`}-${dnsSafe(runId)}`
@@ -135,7 +137,7 @@ export function faultPolicy(
   const metadata = {
     name,
     namespace: a.namespace,
-    labels: faultLabels(runId),
+    labels: faultLabels(runId, stateNamespace),
     annotations: { ...expiryAnnotations(expiresAt), 'chaos.hive.dev/action': a.type },
   };
   if (a.type === 'network-partition') {
@@ -222,7 +224,7 @@ export async function planAction(env: ActionEnv, a: Action): Promise<{ targets: 
     }
     case 'network-partition':
     case 'dependency-outage': {
-      const p = faultPolicy(a, env.runId, env.expiresAt);
+      const p = faultPolicy(a, env.runId, env.expiresAt, env.stateNamespace);
       return { targets: [`NetworkPolicy ${p.metadata.namespace}/${p.metadata.name}`] };
     }
     case 'db-failover':
@@ -280,7 +282,7 @@ export async function applyAction(env: ActionEnv, a: Action, targets: string[]):
           { apiVersion: 'v1', kind: 'Node', name: node },
           {
             metadata: {
-              labels: { [LABEL_RUN]: dnsSafe(env.runId) },
+              labels: { [LABEL_RUN]: dnsSafe(env.runId), [LABEL_STATE_NS]: env.stateNamespace },
               annotations: {
                 [ANN_RESTORE]: JSON.stringify({ annotations: restoreAnnotations, uncordon }),
                 [ANN_EXPIRES]: env.expiresAt.toISOString(),
@@ -310,7 +312,7 @@ export async function applyAction(env: ActionEnv, a: Action, targets: string[]):
     }
     case 'network-partition':
     case 'dependency-outage': {
-      const p = faultPolicy(a, env.runId, env.expiresAt);
+      const p = faultPolicy(a, env.runId, env.expiresAt, env.stateNamespace);
       await record({
         kind: 'object',
         ref: {

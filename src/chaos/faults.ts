@@ -16,6 +16,8 @@ import {
 
 export const LABEL_RUN = 'chaos.hive.dev/experiment';
 export const LABEL_LEDGER = 'chaos.hive.dev/ledger';
+/** The hivectl state namespace whose ledger owns a fault: a sweep by label never touches another's. */
+export const LABEL_STATE_NS = 'chaos.hive.dev/state-namespace';
 export const LABEL_OPT_IN = 'chaos.hive.dev/enabled';
 export const ANN_EXPIRES = 'chaos.hive.dev/expires-at';
 /** On a failed node: JSON of what to put back (annotations, unschedulable). */
@@ -51,8 +53,12 @@ export function ledgerName(runId: string): string {
   return `hivectl-chaos-${dnsSafe(runId)}`;
 }
 
-export function faultLabels(runId: string): Record<string, string> {
-  return { [LABEL_RUN]: dnsSafe(runId), 'app.kubernetes.io/managed-by': 'hivectl' };
+export function faultLabels(runId: string, stateNamespace?: string): Record<string, string> {
+  return {
+    [LABEL_RUN]: dnsSafe(runId),
+    'app.kubernetes.io/managed-by': 'hivectl',
+    ...(stateNamespace ? { [LABEL_STATE_NS]: stateNamespace } : {}),
+  };
 }
 
 export function expiryAnnotations(expiresAt: Date): Record<string, string> {
@@ -97,7 +103,7 @@ export async function openLedger(
     metadata: {
       name: ledgerName(runId),
       namespace,
-      labels: { ...faultLabels(runId), [LABEL_LEDGER]: 'true' },
+      labels: { ...faultLabels(runId, namespace), [LABEL_LEDGER]: 'true' },
       annotations: expiryAnnotations(expiresAt),
     },
     data: { runId, experiment, status: l.status, expiresAt: l.expiresAt, faults: '[]' },
@@ -153,7 +159,7 @@ export async function revertFault(k: K8s, f: Fault): Promise<string> {
     k,
     { apiVersion: 'v1', kind: 'Node', name: f.node },
     {
-      metadata: { annotations, labels: { [LABEL_RUN]: null } },
+      metadata: { annotations, labels: { [LABEL_RUN]: null, [LABEL_STATE_NS]: null } },
       ...(f.uncordon ? { spec: { unschedulable: null } } : {}),
     },
   );
@@ -182,6 +188,9 @@ export async function cleanupFaults(
   const now = opts.now ?? new Date();
   const rep: CleanupReport = { runs: [], reverted: [], errors: [] };
   const wanted = opts.runIds?.map(dnsSafe);
+  // Faults of another hivectl state namespace (another team's, another test's) are theirs to clean up;
+  // faults from before the label existed are swept as before.
+  const mine = (labels: Record<string, string> | undefined) => (labels?.[LABEL_STATE_NS] ?? namespace) === namespace;
   const match = (runLabel: string | undefined, expiresAt: string | undefined) => {
     if (wanted && !wanted.includes(runLabel ?? '')) return false;
     if (opts.expiredOnly && !(expiresAt && Date.parse(expiresAt) <= now.getTime())) return false;
@@ -208,7 +217,7 @@ export async function cleanupFaults(
         labels?: Record<string, string>;
         annotations?: Record<string, string>;
       };
-      if (!match(md.labels?.[LABEL_RUN], md.annotations?.[ANN_EXPIRES])) continue;
+      if (!mine(md.labels) || !match(md.labels?.[LABEL_RUN], md.annotations?.[ANN_EXPIRES])) continue;
       try {
         rep.reverted.push(
           await revertFault(k, { kind: 'object', ref: { apiVersion, kind, name: md.name, namespace: md.namespace } }),
@@ -220,7 +229,7 @@ export async function cleanupFaults(
   }
   for (const n of await listNodes(k, LABEL_RUN)) {
     const md = n.metadata ?? {};
-    if (!match(md.labels?.[LABEL_RUN], md.annotations?.[ANN_EXPIRES])) continue;
+    if (!mine(md.labels) || !match(md.labels?.[LABEL_RUN], md.annotations?.[ANN_EXPIRES])) continue;
     const restore = JSON.parse(md.annotations?.[ANN_RESTORE] ?? '{}') as {
       annotations?: Record<string, string>;
       uncordon?: boolean;

@@ -884,12 +884,16 @@ export async function mapPodWorkdir(
   const l = layout(opts.root ?? sandboxRoot());
   const dir = podExecDir(l, namespace, pod);
   mkdirSync(dir, { recursive: true });
-  await kubectlRun(
+  const context = opts.context ?? contextOf(CLUSTERS.primary);
+  const uid = await kubectlRun(
     l,
-    opts.context ?? contextOf(CLUSTERS.primary),
-    ['apply', '-f', '-'],
-    JSON.stringify(podExec(namespace, pod, dir)),
+    context,
+    ['get', 'pod', '-n', namespace, pod, '-o', 'jsonpath={.metadata.uid}'],
+    undefined,
+    false,
   );
+  const podUid = uid.exitCode === 0 ? String(uid.stdout).trim() || undefined : undefined;
+  await kubectlRun(l, context, ['apply', '-f', '-'], JSON.stringify(podExec(namespace, pod, dir, podUid)));
   return dir;
 }
 

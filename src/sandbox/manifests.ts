@@ -12,7 +12,8 @@ export function nodeName(cluster: string, i: number) {
 
 export function fakeNodes(cluster: string, region: string, count: number): object[] {
   const zones = ['a', 'b', 'c'].map((z) => `${region}${z}`);
-  const resources = { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '500Gi' };
+  // Room for many test runs' pods on three fake nodes (a real node's default is 110).
+  const resources = { cpu: '32', memory: '256Gi', pods: '1000', 'ephemeral-storage': '500Gi' };
   return Array.from({ length: count }, (_, i) => {
     const name = nodeName(cluster, i);
     return {
@@ -54,11 +55,17 @@ export function sharedClusterExec(dir: string): object {
 }
 
 /** Exec object named like the pod: KWOK runs every exec into that pod in `dir` (takes precedence). */
-export function podExec(namespace: string, pod: string, dir: string): object {
+export function podExec(namespace: string, pod: string, dir: string, podUid?: string): object {
   return {
     apiVersion: 'kwok.x-k8s.io/v1alpha1',
     kind: 'Exec',
-    metadata: { name: pod, namespace, labels: { 'hivectl.dev/sandbox-exec': 'true' } },
+    metadata: {
+      name: pod,
+      namespace,
+      labels: { 'hivectl.dev/sandbox-exec': 'true' },
+      // Owned by its pod: the garbage collector removes the mapping when the pod goes.
+      ...(podUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod, uid: podUid }] } : {}),
+    },
     spec: { execs: [{ local: { workDir: dir } }] },
   };
 }

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { type SandboxInfo, sandboxDown, sandboxUp } from '../../src/sandbox/index.js';
+import { kubectlRun, layout, type SandboxInfo, sandboxDown, sandboxRoot, sandboxUp } from '../../src/sandbox/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -40,7 +40,25 @@ export default async function setup(project: TestProject) {
   }
   log(`up in ${((Date.now() - t) / 1000).toFixed(1)} s (${info.context}, ${info.drContext}, ${info.endpointUrl})`);
   project.provide('sandbox', info);
+  // Namespaces that exist now are not this run's; the ones the tests create are deleted at the end, so
+  // runs do not pile pods up on the (long-lived) sandbox clusters.
+  const l = layout(sandboxRoot());
+  const contexts = [info.context, info.drContext];
+  const namespaces = async (ctx: string) =>
+    new Set(
+      String((await kubectlRun(l, ctx, ['get', 'namespaces', '-o', 'name'], undefined, false)).stdout)
+        .split('\n')
+        .filter(Boolean),
+    );
+  const before = new Map<string, Set<string>>();
+  for (const c of contexts) before.set(c, await namespaces(c));
   return async () => {
+    for (const c of contexts) {
+      const created = [...(await namespaces(c))].filter((n) => !before.get(c)?.has(n));
+      if (created.length)
+        await kubectlRun(l, c, ['delete', ...created, '--wait=false', '--ignore-not-found'], undefined, false);
+      log(`${c}: deleted ${created.length} namespace(s) the tests created`);
+    }
     if (process.env.HIVECTL_SANDBOX_TEARDOWN === '1') await sandboxDown({}, log);
   };
 }

@@ -30,9 +30,14 @@ const baseState = uniqueName('ch-state');
 const base = config(baseState);
 const cli = (cfg: string, args: string[]) => runCli(['--config', cfg, ...args], { env });
 
+/** This file's faults (other test files run chaos in their own namespaces at the same time). */
 async function faults(): Promise<string> {
-  const np = await kubectl(['get', 'networkpolicy', '-A', '-l', 'chaos.hive.dev/experiment', '-o', 'name']);
-  return np.stdout.trim();
+  const out: string[] = [];
+  for (const ns of [api, agents]) {
+    const np = await kubectl(['get', 'networkpolicy', '-n', ns, '-l', 'chaos.hive.dev/experiment', '-o', 'name']);
+    out.push(np.stdout.trim());
+  }
+  return out.filter(Boolean).join('\n');
 }
 
 async function ledgers(stateNs: string): Promise<string> {
@@ -192,11 +197,29 @@ describe('chaos', () => {
     expect(ended.signal).toBe('SIGKILL');
     expect(await faults()).not.toBe('');
     expect(await ledgers(stateNs)).not.toBe('');
-    const c = await cli(cfg, ['chaos', 'cleanup']);
-    expect(c.code, c.stderr).toBe(0);
-    expect(c.stdout).toMatch(/deleted NetworkPolicy/);
+    // A fault of another hivectl state namespace (another team's) is not this cleanup's to remove.
+    const foreign = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: {
+        name: 'hivectl-chaos-foreign',
+        namespace: api,
+        labels: { 'chaos.hive.dev/experiment': 'someone-elses-run', 'chaos.hive.dev/state-namespace': 'another-team' },
+      },
+      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+    };
+    expect((await kubectl(['apply', '-f', '-'], { input: JSON.stringify(foreign) })).code).toBe(0);
+    try {
+      const c = await cli(cfg, ['chaos', 'cleanup']);
+      expect(c.code, c.stderr).toBe(0);
+      expect(c.stdout).toMatch(/deleted NetworkPolicy/);
+      expect(c.stdout).not.toMatch(/hivectl-chaos-foreign/);
+      expect(await ledgers(stateNs)).toBe('');
+      expect((await kubectl(['get', 'networkpolicy', '-n', api, 'hivectl-chaos-foreign'])).code).toBe(0);
+    } finally {
+      await kubectl(['delete', 'networkpolicy', '-n', api, 'hivectl-chaos-foreign', '--ignore-not-found']);
+    }
     expect(await faults()).toBe('');
-    expect(await ledgers(stateNs)).toBe('');
   });
 
   it('`chaos abort` from a second process stops a running experiment and rolls it back', async () => {
