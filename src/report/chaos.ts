@@ -52,7 +52,7 @@ export function chaosReport(
   });
 }
 
-const probeLine = (p: ProbeResult) =>
+export const probeLine = (p: ProbeResult) =>
   `${p.ok ? 'ok  ' : 'FAIL'} ${p.name}${p.value !== undefined ? ` = ${p.value}` : ''}${p.detail ? ` (${p.detail})` : ''}`;
 
 export function chaosReportText(r: ChaosReport): string {

@@ -1,6 +1,7 @@
 // Drill reports: Markdown (the default, for people), JUnit XML (CI shows phases and steps as tests,
 // SLO gates as tests that fail when missed) and JSON (the whole DrillReport).
 import type { DrillReport } from '../runbooks/drill.js';
+import { probeLine } from './chaos.js';
 
 export type DrillFormat = 'markdown' | 'junit' | 'json';
 
@@ -122,6 +123,8 @@ export function drillMarkdown(r: DrillReport): string {
       `- ${r.chaos.experiment}: ${r.chaos.deviated ? '**deviated**' : 'hypothesis held'}; ${r.chaos.during.samples} samples during, ${r.chaos.during.failedSamples} off the steady state`,
     );
     for (const a of r.chaos.actions) out.push(`- ${a.type} at ${a.startedAt}: ${a.detail.join('; ')}`);
+    // The hypothesis, probe by probe, as it stood after the experiment (before it when there is no after).
+    for (const p of r.chaos.after ?? r.chaos.before ?? []) out.push(`- probe ${probeLine(p)}`);
     out.push('');
   }
   out.push('## Phases and steps', '', '| phase | step | status | time |', '|---|---|---|---|');

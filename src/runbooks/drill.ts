@@ -325,7 +325,7 @@ export async function runDrill(env: CommandEnv, o: DrillOptions, run: RunPhase):
   if (rep.failback?.status === 'succeeded') gate('failback RTO', rep.failback.wallMs, slo.rtoMs);
   if (rep.chaos && rep.chaos.status === 'succeeded')
     rep.gates.push({
-      name: 'chaos hypothesis holds (API keeps >= 1 ready replica while an agent is killed)',
+      name: `chaos hypothesis holds (${rep.chaos.before?.map((p) => p.name).join('; ') || 'API keeps >= 1 ready replica while an agent is killed'})`,
       ok: !rep.chaos.deviated,
       measured: rep.chaos.deviated ? 'deviated' : 'held',
       target: 'held',
