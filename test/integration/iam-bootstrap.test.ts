@@ -2,41 +2,19 @@
 // (the RoleBindings need them), a ServiceAccount holding exactly the RBAC that `hivectl iam-policy
 // --commands bootstrap` generates installs the prod stack and re-runs it as a no-op; with `create
 // networkpolicies` taken away it exits 1 with one sentence naming the grant.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { createNamespaces, kubectl, runCli, serviceAccountKubeconfig, uniqueName } from '../helpers/sandbox.js';
+import * as iam from '../helpers/iam.js';
+import { createNamespaces, kubectl } from '../helpers/sandbox.js';
 
-const sys = uniqueName('iambs-sys');
-const api = uniqueName('iambs-api');
-const agents = uniqueName('iambs-agt');
-const sa = 'bootstrap-runner';
-const name = `${sys}-bootstrap`;
-const tmp = mkdtempSync(join(tmpdir(), 'hivectl-iam-bootstrap-'));
-const cfg = join(tmp, 'hivectl.yaml');
-const kc = join(tmp, 'bootstrap-runner.kubeconfig');
+const { ok } = iam;
+const { sys, api, agents, sa, name, tmp, cfg, kc } = iam.testNames('iambs', 'bootstrap');
 
-const cli = (args: string[]) =>
-  runCli(['--config', cfg, ...args, '--journal-dir', join(tmp, 'journal')], {
-    cwd: tmp,
-    env: { KUBECONFIG: kc, HIVECTL_STATE_DIR: join(tmp, 'state') },
-  });
+const cli = iam.cliWith(tmp, cfg, { KUBECONFIG: kc, HIVECTL_STATE_DIR: join(tmp, 'state') });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input === undefined ? {} : { input });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} -> ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are open-ended JSON
-let rbac: { items: any[] };
+let rbac: iam.Rbac;
 
 beforeAll(async () => {
   await createNamespaces(sys, api, agents);
@@ -48,32 +26,19 @@ beforeAll(async () => {
       platform: { namespaces: { api, agents } },
     }),
   );
-  const gen = await runCli([
-    '--config',
-    cfg,
-    'iam-policy',
-    '--commands',
-    'bootstrap',
-    '--part',
-    'k8s',
-    '--format',
-    'json',
-    '--service-account',
-    `${sys}/${sa}`,
-    '--name',
+  rbac = await iam.grantGeneratedRbac({
+    config: cfg,
+    commands: 'bootstrap',
+    namespace: sys,
+    serviceAccount: sa,
     name,
-  ]);
-  if (gen.code !== 0) throw new Error(`iam-policy failed (${gen.code}): ${gen.stderr}`);
-  rbac = JSON.parse(gen.stdout);
-  await ok(['apply', '-f', '-'], JSON.stringify(rbac));
-  await serviceAccountKubeconfig({ namespace: sys, serviceAccount: sa, file: kc, contextName: 'bootstrap-runner' });
+    kubeconfig: kc,
+  });
 });
 
 afterAll(async () => {
-  await kubectl(['delete', 'namespace', sys, api, agents, '--wait=false']);
   await kubectl(['delete', 'priorityclass', `${api}-priority`, `${agents}-priority`, '--ignore-not-found']);
-  await kubectl(['delete', 'clusterrole,clusterrolebinding', name, '--ignore-not-found']);
-  rmSync(tmp, { recursive: true, force: true });
+  await iam.removeTestObjects({ namespaces: [sys, api, agents], clusterRbac: name, tmp });
 });
 
 describe('hivectl bootstrap with exactly the RBAC from `hivectl iam-policy --commands bootstrap`', () => {
@@ -97,19 +62,13 @@ describe('hivectl bootstrap with exactly the RBAC from `hivectl iam-policy --com
 
   it('without `create networkpolicies` exits 1 naming the grant', async () => {
     await ok(['delete', 'networkpolicy', '--all', '-n', agents]);
-    const role = structuredClone(rbac.items.find((o) => o.kind === 'Role' && o.metadata.namespace === agents));
-    role.rules = (role.rules as Rule[]).map((x) =>
-      x.resources.includes('networkpolicies') ? { ...x, verbs: x.verbs.filter((v) => v !== 'create') } : x,
+    await iam.applyRole(rbac, agents, iam.withoutVerb('networkpolicies', 'create'));
+    const r = await iam.untilDenied(
+      () => cli(['bootstrap', '--env', 'prod', '-y']),
+      () => ok(['delete', 'networkpolicy', '--all', '-n', agents]),
     );
-    await ok(['apply', '-f', '-'], JSON.stringify(role));
-    let r = await cli(['bootstrap', '--env', 'prod', '-y']);
-    for (let i = 0; i < 20 && r.code === 0; i++) {
-      await ok(['delete', 'networkpolicy', '--all', '-n', agents]);
-      await new Promise((res) => setTimeout(res, 250));
-      r = await cli(['bootstrap', '--env', 'prod', '-y']);
-    }
     expect(r.code, r.stderr).toBe(1);
-    const errors = r.stderr.split('\n').filter((l) => / error /.test(l));
+    const errors = iam.errorLines(r.stderr);
     expect(errors, r.stderr).toHaveLength(1);
     expect(errors[0]).toMatch(/NetworkPolicy .*permission denied: networkpolicies.* is forbidden/);
     expect(r.stderr).toContain('hivectl iam-policy');

@@ -3,40 +3,20 @@
 // SIGKILLed run and aborts a running one from a second process; with one grant less (deleting pods,
 // creating NetworkPolicies) it exits 1 with one sentence naming the grant and leaves no fault behind.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  createNamespaces,
-  kubectl,
-  runCli,
-  sandbox,
-  serviceAccountKubeconfig,
-  uniqueName,
-} from '../helpers/sandbox.js';
+import * as iam from '../helpers/iam.js';
+import { createNamespaces, sandbox } from '../helpers/sandbox.js';
 
+const { ok } = iam;
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const sys = uniqueName('iamch-sys');
-const api = uniqueName('iamch-api');
-const agents = uniqueName('iamch-agt');
-const sa = 'chaos-runner';
-const name = `${sys}-chaos`;
-const tmp = mkdtempSync(join(tmpdir(), 'hivectl-iam-chaos-'));
-const cfg = join(tmp, 'hivectl.yaml');
-const kc = join(tmp, 'chaos-runner.kubeconfig');
+const { sys, api, agents, sa, name, tmp, cfg, kc } = iam.testNames('iamch', 'chaos');
 const env = { KUBECONFIG: kc, HIVECTL_STATE_DIR: join(tmp, 'state') };
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input === undefined ? {} : { input });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} -> ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const cli = (args: string[]) =>
-  runCli(['--config', cfg, ...args, '--journal-dir', join(tmp, 'journal')], { cwd: tmp, env });
+const cli = iam.cliWith(tmp, cfg, env);
 
 /** Start the CLI as the limited identity without waiting; resolves its exit and output later. */
 function start(args: string[]) {
@@ -76,54 +56,13 @@ async function faults(): Promise<string> {
 const ledgers = async () =>
   (await ok(['get', 'configmap', '-n', sys, '-l', 'chaos.hive.dev/ledger=true', '-o', 'name'])).trim();
 
-function deployment(namespace: string, app: string, replicas: number) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: app, namespace, labels: { 'app.kubernetes.io/name': app } },
-    spec: {
-      replicas,
-      selector: { matchLabels: { 'app.kubernetes.io/name': app } },
-      template: {
-        metadata: { labels: { 'app.kubernetes.io/name': app } },
-        spec: { containers: [{ name: app, image: app }] },
-      },
-    },
-  };
-}
-
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are open-ended JSON
-let rbac: { items: any[] };
-
-/** Re-apply one generated Role (or all of them) after editing it. */
-async function putRole(namespace: string, edit: (rules: Rule[]) => Rule[]): Promise<void> {
-  const role = structuredClone(rbac.items.find((o) => o.kind === 'Role' && o.metadata.namespace === namespace));
-  role.rules = edit(role.rules as Rule[]);
-  await ok(['apply', '-f', '-'], JSON.stringify(role));
-}
-const withoutVerb = (resource: string, verb: string) => (rules: Rule[]) =>
-  rules.map((r) => (r.resources.includes(resource) ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r));
-
-/** Run until the authorizer's cache has caught up with a Role change (moments). */
-async function denied(args: string[]) {
-  let r = await cli(args);
-  for (let i = 0; i < 20 && r.code === 0; i++) {
-    await new Promise((res) => setTimeout(res, 250));
-    r = await cli(args);
-  }
-  return r;
-}
+let rbac: iam.Rbac;
 
 beforeAll(async () => {
   const s = sandbox();
   await createNamespaces(sys, api, agents);
-  await ok(['apply', '-f', '-'], JSON.stringify(deployment(api, 'hive-api', 1)));
-  await ok(['apply', '-f', '-'], JSON.stringify(deployment(agents, 'agent-worker', 2)));
+  await ok(['apply', '-f', '-'], JSON.stringify(iam.deployment(api, 'hive-api', 1)));
+  await ok(['apply', '-f', '-'], JSON.stringify(iam.deployment(agents, 'agent-worker', 2)));
   await ok(['rollout', 'status', '-n', api, 'deployment/hive-api', '--timeout=90s']);
   await ok(['rollout', 'status', '-n', agents, 'deployment/agent-worker', '--timeout=90s']);
   await ok(['create', 'serviceaccount', sa, '-n', sys]);
@@ -135,32 +74,17 @@ beforeAll(async () => {
       platform: { env: 'dev', namespaces: { api, agents } },
     }),
   );
-  const gen = await runCli([
-    '--config',
-    cfg,
-    'iam-policy',
-    '--commands',
-    'chaos',
-    '--part',
-    'k8s',
-    '--format',
-    'json',
-    '--service-account',
-    `${sys}/${sa}`,
-    '--name',
+  rbac = await iam.grantGeneratedRbac({
+    config: cfg,
+    commands: 'chaos',
+    namespace: sys,
+    serviceAccount: sa,
     name,
-  ]);
-  if (gen.code !== 0) throw new Error(`iam-policy failed (${gen.code}): ${gen.stderr}`);
-  rbac = JSON.parse(gen.stdout);
-  await ok(['apply', '-f', '-'], JSON.stringify(rbac));
-  await serviceAccountKubeconfig({ namespace: sys, serviceAccount: sa, file: kc, contextName: 'chaos-runner' });
+    kubeconfig: kc,
+  });
 });
 
-afterAll(async () => {
-  await kubectl(['delete', 'namespace', sys, api, agents, '--wait=false']);
-  await kubectl(['delete', 'clusterrole,clusterrolebinding', name, '--ignore-not-found']);
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => iam.removeTestObjects({ namespaces: [sys, api, agents], clusterRbac: name, tmp }));
 
 describe('hivectl chaos with exactly the RBAC from `hivectl iam-policy --commands chaos`', () => {
   it('pod-kill kills an opted-in agent pod and leaves nothing behind', async () => {
@@ -207,27 +131,27 @@ describe('hivectl chaos with exactly the RBAC from `hivectl iam-policy --command
   });
 
   it('without `delete pods` pod-kill exits 1 naming the grant', async () => {
-    await putRole(agents, withoutVerb('pods', 'delete'));
+    await iam.applyRole(rbac, agents, iam.withoutVerb('pods', 'delete'));
     try {
-      const r = await denied(['chaos', 'pod-kill', '--duration', '1s', '-y']);
+      const r = await iam.untilDenied(() => cli(['chaos', 'pod-kill', '--duration', '1s', '-y']));
       expect(r.code, r.stderr).toBe(1);
-      const errors = r.stderr.split('\n').filter((l) => / error /.test(l));
+      const errors = iam.errorLines(r.stderr);
       expect(errors, r.stderr).toHaveLength(1);
       expect(errors[0]).toMatch(/delete pod .*: permission denied: pods ".*" is forbidden/);
       expect(r.stderr).toContain('hivectl iam-policy');
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(await ledgers()).toBe('');
     } finally {
-      await putRole(agents, (x) => x);
+      await iam.applyRole(rbac, agents, (x) => x);
     }
   });
 
   it('without `create networkpolicies` network-partition exits 1 naming the grant, no fault left', async () => {
-    await putRole(agents, withoutVerb('networkpolicies', 'create'));
+    await iam.applyRole(rbac, agents, iam.withoutVerb('networkpolicies', 'create'));
     try {
-      const r = await denied(['chaos', 'network-partition', '--duration', '1s', '-y']);
+      const r = await iam.untilDenied(() => cli(['chaos', 'network-partition', '--duration', '1s', '-y']));
       expect(r.code, r.stderr).toBe(1);
-      const errors = r.stderr.split('\n').filter((l) => / error /.test(l));
+      const errors = iam.errorLines(r.stderr);
       expect(errors, r.stderr).toHaveLength(1);
       expect(errors[0]).toMatch(/NetworkPolicy .*: permission denied: networkpolicies.* is forbidden/);
       expect(r.stderr).toContain('hivectl iam-policy');
@@ -235,7 +159,7 @@ describe('hivectl chaos with exactly the RBAC from `hivectl iam-policy --command
       expect(await faults()).toBe('');
       expect(await ledgers()).toBe('');
     } finally {
-      await putRole(agents, (x) => x);
+      await iam.applyRole(rbac, agents, (x) => x);
     }
   });
 

@@ -4,47 +4,17 @@
 // and fails back through a kubeconfig holding the two token-only contexts; with `update secrets` taken
 // away on the DR side it exits 1 with one sentence naming the grant, and the primary runs again.
 // Database mode `none` (kind postgres): the RDS half needs AWS IAM, which moto does not enforce.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { kubectl, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
+import * as iam from '../helpers/iam.js';
+import { sandbox } from '../helpers/sandbox.js';
 
-const sys = uniqueName('iamfo-sys');
-const api = uniqueName('iamfo-api');
-const agents = uniqueName('iamfo-agt');
-const sa = 'failover-runner';
-const name = `${sys}-failover`;
-const tmp = mkdtempSync(join(tmpdir(), 'hivectl-iam-failover-'));
-const cfg = join(tmp, 'hivectl.yaml');
-const kc = join(tmp, 'failover-runner.kubeconfig');
+const { sys, api, agents, sa, name, tmp, cfg, kc } = iam.testNames('iamfo', 'failover');
 // The sandbox's env names its own DR context, which beats hivectl.yaml: name ours.
-const env = { KUBECONFIG: kc, HIVECTL_DR_CONTEXT: 'dr', HIVECTL_STATE_DIR: join(tmp, 'state') };
-const cli = (args: string[]) =>
-  runCli(['--config', cfg, ...args, '--journal-dir', join(tmp, 'journal')], { cwd: tmp, env });
-
-async function ok(context: string, args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input === undefined ? { context } : { context, input });
-  if (r.code !== 0) throw new Error(`kubectl --context ${context} ${args.join(' ')} -> ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-function deployment(namespace: string, app: string, replicas: number) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: app, namespace, labels: { 'app.kubernetes.io/name': app } },
-    spec: {
-      replicas,
-      selector: { matchLabels: { 'app.kubernetes.io/name': app } },
-      template: {
-        metadata: { labels: { 'app.kubernetes.io/name': app } },
-        spec: { containers: [{ name: app, image: `${app}:1.0.0` }] },
-      },
-    },
-  };
-}
+const cli = iam.cliWith(tmp, cfg, { KUBECONFIG: kc, HIVECTL_DR_CONTEXT: 'dr', HIVECTL_STATE_DIR: join(tmp, 'state') });
+const ok = (context: string, args: string[], input?: string) => iam.ok(args, input, context);
 
 /** `spec/ready` of hive-api and agent-worker on one cluster. */
 async function replicas(context: string): Promise<string> {
@@ -85,13 +55,7 @@ async function twoClusterKubeconfig(): Promise<void> {
   );
 }
 
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are open-ended JSON
-let rbac: { items: any[] };
+let rbac: iam.Rbac;
 
 beforeAll(async () => {
   const s = sandbox();
@@ -102,8 +66,8 @@ beforeAll(async () => {
     for (const ns of [sys, api, agents]) await ok(context, ['create', 'namespace', ns]);
     await ok(context, ['wait', '-n', sys, '--for=create', 'serviceaccount/default', '--timeout=60s']);
     await ok(context, ['create', 'serviceaccount', sa, '-n', sys]);
-    await ok(context, ['apply', '-f', '-'], JSON.stringify(deployment(api, 'hive-api', 2 * scale)));
-    await ok(context, ['apply', '-f', '-'], JSON.stringify(deployment(agents, 'agent-worker', scale)));
+    await ok(context, ['apply', '-f', '-'], JSON.stringify(iam.deployment(api, 'hive-api', 2 * scale)));
+    await ok(context, ['apply', '-f', '-'], JSON.stringify(iam.deployment(agents, 'agent-worker', scale)));
   }
   await ok(s.context, ['rollout', 'status', '-n', api, 'deployment/hive-api', '--timeout=90s']);
   await ok(s.context, ['rollout', 'status', '-n', agents, 'deployment/agent-worker', '--timeout=90s']);
@@ -121,33 +85,14 @@ beforeAll(async () => {
       },
     }),
   );
-  const gen = await runCli([
-    '--config',
-    cfg,
-    'iam-policy',
-    '--commands',
-    'failover',
-    '--part',
-    'k8s',
-    '--format',
-    'json',
-    '--service-account',
-    `${sys}/${sa}`,
-    '--name',
-    name,
-  ]);
-  if (gen.code !== 0) throw new Error(`iam-policy failed (${gen.code}): ${gen.stderr}`);
-  rbac = JSON.parse(gen.stdout);
+  rbac = await iam.generateRbac({ config: cfg, commands: 'failover', serviceAccount: `${sys}/${sa}`, name });
   for (const context of [s.context, s.drContext]) await ok(context, ['apply', '-f', '-'], JSON.stringify(rbac));
   await twoClusterKubeconfig();
 });
 
-afterAll(async () => {
-  const s = sandbox();
-  for (const context of [s.context, s.drContext])
-    await kubectl(['delete', 'namespace', sys, api, agents, '--wait=false'], { context });
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() =>
+  iam.removeTestObjects({ namespaces: [sys, api, agents], contexts: [sandbox().context, sandbox().drContext], tmp }),
+);
 
 describe('hivectl failover/failback with exactly the RBAC from `hivectl iam-policy --commands failover`', () => {
   it('generates namespaced Roles only (no cluster-wide grant)', () => {
@@ -179,20 +124,14 @@ describe('hivectl failover/failback with exactly the RBAC from `hivectl iam-poli
 
   it('without `update secrets` on the DR side exits 1 naming the grant, and the primary runs again', async () => {
     const s = sandbox();
-    const role = structuredClone(rbac.items.find((o) => o.kind === 'Role' && o.metadata.namespace === api));
-    role.rules = (role.rules as Rule[]).map((x) =>
-      x.resources.includes('secrets') ? { ...x, verbs: x.verbs.filter((v) => v !== 'update') } : x,
+    await iam.applyRole(rbac, api, iam.withoutVerb('secrets', 'update'), s.drContext);
+    // Fail back before trying again.
+    const r = await iam.untilDenied(
+      () => cli(['failover', '--mode', 'none', '-y']),
+      () => cli(['failback', '-y']),
     );
-    await ok(s.drContext, ['apply', '-f', '-'], JSON.stringify(role));
-    let r = await cli(['failover', '--mode', 'none', '-y']);
-    for (let i = 0; i < 20 && r.code === 0; i++) {
-      // The authorizer's cache catches up within moments; fail back before trying again.
-      await cli(['failback', '-y']);
-      await new Promise((res) => setTimeout(res, 250));
-      r = await cli(['failover', '--mode', 'none', '-y']);
-    }
     expect(r.code, r.stderr).toBe(1);
-    const errors = r.stderr.split('\n').filter((l) => / error /.test(l));
+    const errors = iam.errorLines(r.stderr);
     expect(errors, r.stderr).toHaveLength(1);
     expect(errors[0]).toMatch(
       new RegExp(`write secret ${api}/hive-db: permission denied: secrets "hive-db" is forbidden`),
@@ -207,17 +146,11 @@ describe('hivectl failover/failback with exactly the RBAC from `hivectl iam-poli
   });
   it('a primary that answers but refuses the fence stops the failover before the DR side changes (exit 1)', async () => {
     const s = sandbox();
-    const role = structuredClone(rbac.items.find((o) => o.kind === 'Role' && o.metadata.namespace === agents));
-    role.rules = (role.rules as Rule[]).map((x) =>
-      x.resources.includes('deployments') ? { ...x, verbs: x.verbs.filter((v) => v !== 'patch') } : x,
+    await iam.applyRole(rbac, agents, iam.withoutVerb('deployments', 'patch'), s.context);
+    const r = await iam.untilDenied(
+      () => cli(['failover', '--mode', 'none', '-y']),
+      () => cli(['failback', '-y']),
     );
-    await ok(s.context, ['apply', '-f', '-'], JSON.stringify(role));
-    let r = await cli(['failover', '--mode', 'none', '-y']);
-    for (let i = 0; i < 20 && r.code === 0; i++) {
-      await cli(['failback', '-y']);
-      await new Promise((res) => setTimeout(res, 250));
-      r = await cli(['failover', '--mode', 'none', '-y']);
-    }
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/the primary cluster answers but could not be fenced: .*agent-worker/);
     expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -3,45 +3,21 @@
 // holding exactly the RBAC that `hivectl iam-policy --commands restore` generates; with `create
 // configmaps` taken away it exits 1 with one sentence naming the grant and the quiesce is undone.
 // The AWS policy is not proven: moto does not enforce IAM.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  createNamespaces,
-  kubectl,
-  runCli,
-  sandbox,
-  serviceAccountKubeconfig,
-  uniqueName,
-} from '../helpers/sandbox.js';
+import * as iam from '../helpers/iam.js';
+import { createNamespaces, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
 
-const sys = uniqueName('iamrs-sys');
-const api = uniqueName('iamrs-api');
-const agents = uniqueName('iamrs-agt');
+const { ok } = iam;
+const { sys, api, agents, sa, name, tmp, cfg, kc } = iam.testNames('iamrs', 'restore');
 const bucket = uniqueName('iamrs');
-const sa = 'restore-runner';
-const name = `${sys}-restore`;
-const tmp = mkdtempSync(join(tmpdir(), 'hivectl-iam-restore-'));
-const cfg = join(tmp, 'hivectl.yaml');
-const kc = join(tmp, 'restore-runner.kubeconfig');
 const ws = join(tmp, 'workspace');
 const state = { HIVECTL_STATE_DIR: join(tmp, 'state') };
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input === undefined ? {} : { input });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} -> ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
 /** As the limited identity (its token-only kubeconfig, named in hivectl.yaml). */
-const cli = (args: string[]) =>
-  runCli(['--config', cfg, ...args, '--journal-dir', join(tmp, 'journal')], {
-    cwd: tmp,
-    env: { ...state, KUBECONFIG: kc },
-  });
+const cli = iam.cliWith(tmp, cfg, { ...state, KUBECONFIG: kc });
 /** As the sandbox admin (flags beat hivectl.yaml). */
 const admin = (args: string[]) =>
   runCli(
@@ -59,48 +35,21 @@ const admin = (args: string[]) =>
     { cwd: tmp, env: state },
   );
 
-function deployment(namespace: string, app: string, replicas: number) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: app, namespace, labels: { 'app.kubernetes.io/name': app } },
-    spec: {
-      replicas,
-      selector: { matchLabels: { 'app.kubernetes.io/name': app } },
-      template: {
-        metadata: { labels: { 'app.kubernetes.io/name': app } },
-        spec: { containers: [{ name: app, image: `${app}:1.0.0` }] },
-      },
-    },
-  };
-}
-
 const replicas = async (ns: string, d: string) => ok(['get', 'deploy', '-n', ns, d, '-o', 'jsonpath={.spec.replicas}']);
 
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are open-ended JSON
-let rbac: { items: any[] };
+let rbac: iam.Rbac;
 let backupId: string;
 
 beforeAll(async () => {
   const s = sandbox();
-  await new S3Client({
-    region: s.region,
-    endpoint: s.endpointUrl,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  }).send(new CreateBucketCommand({ Bucket: bucket }));
+  await iam.createBucket(bucket);
   await createNamespaces(sys, api, agents);
   await ok(['create', 'configmap', 'app-config', '-n', api, '--from-literal=level=info']);
   // An application Role and its binding: restoring them is subject to RBAC's escalation check.
   await ok(['create', 'role', 'app-reader', '-n', api, '--verb=get', '--resource=configmaps']);
   await ok(['create', 'rolebinding', 'app-reader', '-n', api, '--role=app-reader', `--serviceaccount=${api}:default`]);
-  await ok(['apply', '-f', '-'], JSON.stringify(deployment(api, 'hive-api', 2)));
-  await ok(['apply', '-f', '-'], JSON.stringify(deployment(agents, 'agent-worker', 1)));
+  await ok(['apply', '-f', '-'], JSON.stringify(iam.deployment(api, 'hive-api', 2)));
+  await ok(['apply', '-f', '-'], JSON.stringify(iam.deployment(agents, 'agent-worker', 1)));
   await ok(['rollout', 'status', '-n', api, 'deployment/hive-api', '--timeout=90s']);
   await ok(['rollout', 'status', '-n', agents, 'deployment/agent-worker', '--timeout=90s']);
   mkdirSync(ws);
@@ -119,31 +68,17 @@ beforeAll(async () => {
   if (b.code !== 0) throw new Error(`backup create failed (${b.code}): ${b.stderr}`);
   backupId = (JSON.parse(b.stdout) as { results: { backupId: string } }).results.backupId;
 
-  const gen = await runCli([
-    '--config',
-    cfg,
-    'iam-policy',
-    '--commands',
-    'restore',
-    '--part',
-    'k8s',
-    '--format',
-    'json',
-    '--service-account',
-    `${sys}/${sa}`,
-    '--name',
+  rbac = await iam.grantGeneratedRbac({
+    config: cfg,
+    commands: 'restore',
+    namespace: sys,
+    serviceAccount: sa,
     name,
-  ]);
-  if (gen.code !== 0) throw new Error(`iam-policy failed (${gen.code}): ${gen.stderr}`);
-  rbac = JSON.parse(gen.stdout);
-  await ok(['apply', '-f', '-'], JSON.stringify(rbac));
-  await serviceAccountKubeconfig({ namespace: sys, serviceAccount: sa, file: kc, contextName: 'restore-runner' });
+    kubeconfig: kc,
+  });
 });
 
-afterAll(async () => {
-  await kubectl(['delete', 'namespace', sys, api, agents, '--wait=false']);
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => iam.removeTestObjects({ namespaces: [sys, api, agents], tmp }));
 
 describe('hivectl restore with exactly the RBAC from `hivectl iam-policy --commands restore`', () => {
   it('generates namespaced Roles only (no cluster-wide grant)', () => {
@@ -170,21 +105,14 @@ describe('hivectl restore with exactly the RBAC from `hivectl iam-policy --comma
   });
 
   it('without `create configmaps` exits 1 naming the grant, and the quiesce is undone', async () => {
-    const role = structuredClone(rbac.items.find((o) => o.kind === 'Role' && o.metadata.namespace === api));
-    role.rules = (role.rules as Rule[]).map((x) =>
-      x.resources.includes('configmaps') ? { ...x, verbs: x.verbs.filter((v) => v !== 'create') } : x,
-    );
-    await ok(['apply', '-f', '-'], JSON.stringify(role));
+    await iam.applyRole(rbac, api, iam.withoutVerb('configmaps', 'create'));
     await ok(['delete', 'configmap', 'app-config', '-n', api]);
-    let r = await cli(['restore', backupId, '--components', 'k8s', '-y']);
-    for (let i = 0; i < 20 && r.code === 0; i++) {
-      // The authorizer's cache catches up within moments.
-      await ok(['delete', 'configmap', 'app-config', '-n', api]);
-      await new Promise((res) => setTimeout(res, 250));
-      r = await cli(['restore', backupId, '--components', 'k8s', '-y']);
-    }
+    const r = await iam.untilDenied(
+      () => cli(['restore', backupId, '--components', 'k8s', '-y']),
+      () => ok(['delete', 'configmap', 'app-config', '-n', api]),
+    );
     expect(r.code, r.stderr).toBe(1);
-    const errors = r.stderr.split('\n').filter((l) => / error /.test(l));
+    const errors = iam.errorLines(r.stderr);
     expect(errors, r.stderr).toHaveLength(1);
     expect(errors[0]).toMatch(
       new RegExp(`apply ConfigMap ${api}/app-config: permission denied: configmaps "app-config" is forbidden`),
@@ -199,21 +127,15 @@ describe('hivectl restore with exactly the RBAC from `hivectl iam-policy --comma
     ['bind', 'RoleBinding', 'is attempting to grant RBAC permissions not currently held'],
   ] as const)
     it(`without \`${verb} roles\` restoring a ${kind} exits 1 naming the grant`, async () => {
-      const role = structuredClone(rbac.items.find((o) => o.kind === 'Role' && o.metadata.namespace === api));
-      role.rules = (role.rules as Rule[]).map((x) =>
-        x.resources.includes('roles') ? { ...x, verbs: x.verbs.filter((v) => v !== verb) } : x,
-      );
-      await ok(['apply', '-f', '-'], JSON.stringify(role));
+      await iam.applyRole(rbac, api, iam.withoutVerb('roles', verb));
       const lower = kind.toLowerCase();
       await ok(['delete', lower, 'app-reader', '-n', api]);
-      let r = await cli(['restore', backupId, '--components', 'k8s', '-y']);
-      for (let i = 0; i < 20 && r.code === 0; i++) {
-        await ok(['delete', lower, 'app-reader', '-n', api]);
-        await new Promise((res) => setTimeout(res, 250));
-        r = await cli(['restore', backupId, '--components', 'k8s', '-y']);
-      }
+      const r = await iam.untilDenied(
+        () => cli(['restore', backupId, '--components', 'k8s', '-y']),
+        () => ok(['delete', lower, 'app-reader', '-n', api]),
+      );
       expect(r.code, r.stderr).toBe(1);
-      const errors = r.stderr.split('\n').filter((l) => / error /.test(l));
+      const errors = iam.errorLines(r.stderr);
       expect(errors, r.stderr).toHaveLength(1);
       expect(errors[0]).toContain(
         `apply ${kind} ${api}/app-reader: permission denied: ${lower}s.rbac.authorization.k8s.io "app-reader" is forbidden`,

@@ -3,56 +3,27 @@
 // (idle agents first: pod-deletion-cost), resumes the HPA, changes the policy within the namespace
 // quota, decides on queue depth (`scale auto --once`) and reports status; with `patch
 // deployments/scale` taken away it exits 1 with one sentence naming the grant.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { connectRedis, type Redis } from '../../src/adapters/redis.js';
-import {
-  createNamespaces,
-  kubectl,
-  runCli,
-  sandbox,
-  serviceAccountKubeconfig,
-  uniqueName,
-} from '../helpers/sandbox.js';
+import * as iam from '../helpers/iam.js';
+import { createNamespaces, sandbox } from '../helpers/sandbox.js';
 
-const sys = uniqueName('iamsc-sys');
-const api = uniqueName('iamsc-api');
-const agents = uniqueName('iamsc-agt');
+const { ok } = iam;
+const { sys, api, agents, sa, name, tmp, cfg, kc } = iam.testNames('iamsc', 'scale');
 const queueKey = `hive:tasks:${sys}`;
-const sa = 'scale-runner';
-const name = `${sys}-scale`;
-const tmp = mkdtempSync(join(tmpdir(), 'hivectl-iam-scale-'));
-const cfg = join(tmp, 'hivectl.yaml');
-const kc = join(tmp, 'scale-runner.kubeconfig');
 let redis: Redis;
 
-const cli = (args: string[]) =>
-  runCli(['--config', cfg, ...args, '--journal-dir', join(tmp, 'journal')], {
-    cwd: tmp,
-    env: { KUBECONFIG: kc, HIVECTL_STATE_DIR: join(tmp, 'state') },
-  });
-
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input === undefined ? {} : { input });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} -> ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const cli = iam.cliWith(tmp, cfg, { KUBECONFIG: kc, HIVECTL_STATE_DIR: join(tmp, 'state') });
 
 const replicas = async () =>
   Number(await ok(['get', 'deploy', '-n', agents, 'agent-worker', '-o', 'jsonpath={.spec.replicas}']));
 const hpaBounds = async () =>
   ok(['get', 'hpa', '-n', agents, 'agent-worker', '-o', 'jsonpath={.spec.minReplicas}-{.spec.maxReplicas}']);
 
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are open-ended JSON
-let rbac: { items: any[] };
+let rbac: iam.Rbac;
 
 beforeAll(async () => {
   const s = sandbox();
@@ -121,32 +92,20 @@ beforeAll(async () => {
       scaling: { min: 1, max: 5, perAgent: 5, scaleDownWindow: '5m' },
     }),
   );
-  const gen = await runCli([
-    '--config',
-    cfg,
-    'iam-policy',
-    '--commands',
-    'scale',
-    '--part',
-    'k8s',
-    '--format',
-    'json',
-    '--service-account',
-    `${sys}/${sa}`,
-    '--name',
+  rbac = await iam.grantGeneratedRbac({
+    config: cfg,
+    commands: 'scale',
+    namespace: sys,
+    serviceAccount: sa,
     name,
-  ]);
-  if (gen.code !== 0) throw new Error(`iam-policy failed (${gen.code}): ${gen.stderr}`);
-  rbac = JSON.parse(gen.stdout);
-  await ok(['apply', '-f', '-'], JSON.stringify(rbac));
-  await serviceAccountKubeconfig({ namespace: sys, serviceAccount: sa, file: kc, contextName: 'scale-runner' });
+    kubeconfig: kc,
+  });
 });
 
 afterAll(async () => {
   await redis?.del(queueKey);
   await redis?.quit();
-  await kubectl(['delete', 'namespace', sys, api, agents, '--wait=false']);
-  rmSync(tmp, { recursive: true, force: true });
+  await iam.removeTestObjects({ namespaces: [sys, api, agents], tmp });
 });
 
 describe('hivectl scale with exactly the RBAC from `hivectl iam-policy --commands scale`', () => {
@@ -191,19 +150,15 @@ describe('hivectl scale with exactly the RBAC from `hivectl iam-policy --command
   });
 
   it('without `patch deployments/scale` exits 1 naming the grant', async () => {
-    const role = structuredClone(rbac.items.find((o) => o.kind === 'Role' && o.metadata.namespace === agents));
-    role.rules = (role.rules as Rule[]).filter((x) => !x.resources.includes('deployments/scale'));
-    await ok(['apply', '-f', '-'], JSON.stringify(role));
+    await iam.applyRole(rbac, agents, iam.withoutRule('deployments/scale'));
     const before = await replicas();
     const target = String(before === 2 ? 3 : 2);
-    let r = await cli(['scale', 'agents', '--replicas', target, '--pause-autoscaler', '-y']);
-    for (let i = 0; i < 20 && r.code === 0; i++) {
-      // The authorizer's cache catches up within moments.
-      await new Promise((res) => setTimeout(res, 250));
-      r = await cli(['scale', 'agents', '--replicas', String(before), '--pause-autoscaler', '-y']);
-    }
+    // The first try changes the count: the retries ask for the count as it was before.
+    const r = await iam.untilDenied((attempt) =>
+      cli(['scale', 'agents', '--replicas', attempt === 0 ? target : String(before), '--pause-autoscaler', '-y']),
+    );
     expect(r.code, r.stderr).toBe(1);
-    const errors = r.stderr.split('\n').filter((l) => / error /.test(l));
+    const errors = iam.errorLines(r.stderr);
     expect(errors, r.stderr).toHaveLength(1);
     expect(errors[0]).toContain(
       `deployments/agent-worker/scale: permission denied: deployments.apps "agent-worker" is forbidden`,

@@ -8,18 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { goodObjects } from '../fixtures/scan/k8s-good.js';
+import { applyRole, iamPolicyK8s, ok, removeTestObjects, untilDenied, withoutRule } from '../helpers/iam.js';
 import { kubectl, runCli, sandbox, serviceAccountKubeconfig, uniqueName } from '../helpers/sandbox.js';
 
 const bad = uniqueName('scan-bad');
 const good = uniqueName('scan-good');
 const admin = `${bad}-admin`;
 const tmp = mkdtempSync(join(tmpdir(), 'hivectl-scan-'));
-
-async function ok(args: string[], input?: string) {
-  const r = await kubectl(args, input === undefined ? {} : { input });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} -> ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 function badObjects() {
   return [
@@ -97,9 +92,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await kubectl(['delete', 'namespace', bad, good, '--wait=false']);
+  await removeTestObjects({ namespaces: [bad, good], clusterRbac: `${bad}-scan` });
   await kubectl(['delete', 'clusterrolebinding', admin, '--ignore-not-found']);
-  await kubectl(['delete', 'clusterrole,clusterrolebinding', `${bad}-scan`, '--ignore-not-found']);
 });
 
 describe('hivectl scan (live cluster)', () => {
@@ -170,19 +164,7 @@ describe('hivectl scan (live cluster)', () => {
     const _s = sandbox();
     const sa = `${bad}-scanner`;
     await ok(['create', 'serviceaccount', sa, '-n', bad]);
-    const gen = await runCli([
-      'iam-policy',
-      '--commands',
-      'scan',
-      '--part',
-      'k8s',
-      '--format',
-      'json',
-      '--service-account',
-      `${bad}/${sa}`,
-      '--name',
-      `${bad}-scan`,
-    ]);
+    const gen = await iamPolicyK8s({ commands: 'scan', serviceAccount: `${bad}/${sa}`, name: `${bad}-scan` });
     expect(gen.code, gen.stderr).toBe(0);
     const rbac = JSON.parse(gen.stdout);
     await ok(['apply', '-f', '-'], JSON.stringify(rbac));
@@ -199,14 +181,10 @@ describe('hivectl scan (live cluster)', () => {
     );
 
     // Remove the rule that lets it list ClusterRoles.
-    const role = rbac.items.find((o: { kind: string }) => o.kind === 'ClusterRole');
-    role.rules = role.rules.filter((r: { resources: string[] }) => !r.resources.includes('clusterroles'));
-    await ok(['apply', '-f', '-'], JSON.stringify(role));
-    let denied = await runCli(['scan', '--scope', 'k8s', '--kubeconfig', kc, '--context', 'scanner'], { env });
-    for (let i = 0; i < 20 && denied.code === 0; i++) {
-      await new Promise((r) => setTimeout(r, 250)); // the authorizer's cache catches up within moments
-      denied = await runCli(['scan', '--scope', 'k8s', '--kubeconfig', kc, '--context', 'scanner'], { env });
-    }
+    await applyRole(rbac, undefined, withoutRule('clusterroles'));
+    const denied = await untilDenied(() =>
+      runCli(['scan', '--scope', 'k8s', '--kubeconfig', kc, '--context', 'scanner'], { env }),
+    );
     expect(denied.code).toBe(1);
     const lines = denied.stderr.trim().split('\n');
     expect(lines[0]).toMatch(/^hivectl: cannot list clusterroles across the cluster: permission denied \(/);
