@@ -40,6 +40,10 @@ redis:
   # url: redis://redis.hive.svc:6379
   queueKey: "hive:tasks"
 
+prometheus:
+  # url: http://prometheus.monitoring.svc:9090   # for chaos probes of type prometheus
+  # bearerTokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token
+
 platform:
   env: prod                           # dev | staging | prod
   namespaces:
@@ -63,6 +67,10 @@ scaling:
 slo:
   rto: 30s                            # recovery time objective (drills gate on it)
   rpo: 5m                             # recovery point objective
+
+# drill:
+#   probes:                           # extra steady-state probes for the drill's chaos phase
+#     - { type: prometheus, query: 'sum(up{job="hive-api"})', min: 1 }
 `;
 
 function pad(s: string, n: number): string {
