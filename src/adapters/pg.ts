@@ -1,9 +1,9 @@
 // PostgreSQL through its own tools (pg_dump, pg_restore, psql) as child processes: the dump streams
 // through stdout; a restore reads stdin or (for pg_restore -j) a local dump file. A PsqlSession keeps one transaction open so
 // that pg_dump (--snapshot) and the row checksums read the very same snapshot.
+import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { execa } from 'execa';
 import { StepError } from '../core/errors.js';
 
 export interface PgProcess {
@@ -12,6 +12,8 @@ export interface PgProcess {
   /** Resolves when the process exits 0; rejects with its stderr tail otherwise. */
   done: Promise<void>;
   kill(): void;
+  /** The last lines the process wrote on stderr so far. */
+  stderrTail?(): string;
 }
 
 export interface Pg {
@@ -22,41 +24,64 @@ export interface Pg {
   session(url: string): Promise<PsqlSession>;
 }
 
+/** The last ~64 KiB a stream wrote: a failing tool's message, without holding everything it said. */
+function tailOf(r: Readable): () => string {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  r.on('data', (c: Buffer) => {
+    chunks.push(c);
+    n += c.length;
+    while (n > 64 * 1024 && chunks.length > 1) n -= (chunks.shift() as Buffer).length;
+  });
+  return () => Buffer.concat(chunks).toString('utf8').trim();
+}
+
+// node:child_process, not execa: the drill runs about fifteen of these, and execa's stream plumbing cost
+// several ms of CPU per process on top of the spawn itself. The environment is inherited (PGPASSWORD
+// etc. come from the URL or the environment the user gave us).
 function proc(cmd: string, args: string[], stdin: boolean, signal?: AbortSignal): PgProcess {
-  const p = execa(cmd, args, {
-    stdin: stdin ? 'pipe' : 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: { stdout: false, stderr: true },
-    encoding: 'buffer',
-    reject: false,
-    cancelSignal: signal,
-    // PGPASSWORD etc. come from the URL or the environment the user gave us.
-    extendEnv: true,
+  const child = spawn(cmd, args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+  const stderr = tailOf(child.stderr as Readable);
+  // A tool that exits early makes writes to its stdin fail (EPIPE): its exit status says why, not that.
+  child.stdin?.on('error', () => {});
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      // A process that never started: no 'close' may follow.
+      if (child.pid === undefined)
+        reject(
+          e.code === 'ENOENT'
+            ? new StepError(`${cmd} is not installed or not on PATH`, {
+                hint: `install the PostgreSQL client tools (${cmd})`,
+              })
+            : new StepError(`${cmd} could not start: ${e.message}`),
+        );
+    });
+    child.on('close', (code, sig) => {
+      if (code === 0) return resolve();
+      if (signal?.aborted) return reject(new StepError(`${cmd} was cancelled`));
+      const tail = stderr().split('\n').slice(-3).join(' | ');
+      reject(new StepError(`${cmd} exited ${code ?? sig}${tail ? `: ${tail}` : ''}`));
+    });
   });
-  const done = p.then((r) => {
-    if (r.exitCode === 0) return;
-    if ((r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(r.message)))
-      throw new StepError(`${cmd} is not installed or not on PATH`, {
-        hint: `install the PostgreSQL client tools (${cmd})`,
-      });
-    const tail = Buffer.from(r.stderr as unknown as Uint8Array)
-      .toString('utf8')
-      .trim()
-      .split('\n')
-      .slice(-3)
-      .join(' | ');
-    if (r.isCanceled) throw new StepError(`${cmd} was cancelled`);
-    throw new StepError(`${cmd} exited ${r.exitCode ?? r.signal}${tail ? `: ${tail}` : ''}`);
-  });
-  return { stdout: p.stdout!, stdin: p.stdin ?? null, done, kill: () => p.kill('SIGTERM') };
+  return {
+    stdout: child.stdout as Readable,
+    stdin: child.stdin ?? null,
+    done,
+    kill: () => {
+      child.kill('SIGTERM');
+    },
+    stderrTail: stderr,
+  };
 }
 
 export class PsqlSession {
   private readonly lines: AsyncIterator<string>;
   private n = 0;
-  constructor(private readonly p: ReturnType<typeof execa>) {
-    this.lines = createInterface({ input: p.stdout as Readable })[Symbol.asyncIterator]();
+  constructor(
+    private readonly p: PgProcess,
+    private readonly stderr: () => string,
+  ) {
+    this.lines = createInterface({ input: p.stdout })[Symbol.asyncIterator]();
   }
   /** Run one statement; rows as arrays of text fields (unit separator between fields). */
   async query(sql: string): Promise<string[][]> {
@@ -65,34 +90,49 @@ export class PsqlSession {
     const rows: string[][] = [];
     for (;;) {
       const r = await this.lines.next();
-      if (r.done) throw new StepError(`psql session ended unexpectedly while running: ${sql.slice(0, 80)}`);
+      if (r.done) {
+        const why = this.stderr().split('\n').slice(-2).join(' | ');
+        throw new StepError(
+          `psql session ended unexpectedly while running: ${sql.slice(0, 80)}${why ? ` (${why})` : ''}`,
+        );
+      }
       if (r.value === marker) return rows;
       if (r.value !== '') rows.push(r.value.split('\x1f'));
     }
   }
   async close(): Promise<void> {
     (this.p.stdin as Writable).end('\\q\n');
-    await this.p.catch(() => {});
+    await this.p.done.catch(() => {});
   }
 }
 
 export function createPg(): Pg {
   return {
     async query(url, sql, signal) {
-      const r = await execa(
-        'psql',
-        ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\x1f', '-d', url, '-c', sql],
-        {
-          reject: false,
-          cancelSignal: signal,
-          encoding: 'utf8',
+      // A plain execFile, not execa: a drill runs a dozen of these, and execa's stream plumbing cost
+      // several ms of CPU per call on top of the spawn itself.
+      const r = await new Promise<{ code: number | string | null; stdout: string; stderr: string; error?: Error }>(
+        (resolve) => {
+          execFile(
+            'psql',
+            ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\x1f', '-d', url, '-c', sql],
+            { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...(signal ? { signal } : {}) },
+            (error, stdout, stderr) =>
+              resolve({
+                code: error ? ((error as { code?: number | string }).code ?? 1) : 0,
+                stdout,
+                stderr,
+                ...(error ? { error } : {}),
+              }),
+          );
         },
       );
-      if (r.exitCode !== 0) {
-        if ((r as { code?: string }).code === 'ENOENT') throw new StepError('psql is not installed or not on PATH');
-        throw new StepError(`psql: ${String(r.stderr).trim().split('\n').slice(-2).join(' | ') || r.message}`);
+      if (r.code !== 0) {
+        if (r.code === 'ENOENT') throw new StepError('psql is not installed or not on PATH');
+        if (signal?.aborted) throw new StepError('psql was cancelled');
+        throw new StepError(`psql: ${r.stderr.trim().split('\n').slice(-2).join(' | ') || r.error?.message}`);
       }
-      return String(r.stdout)
+      return r.stdout
         .split('\n')
         .filter((l) => l !== '')
         .map((l) => l.split('\x1f'));
@@ -110,15 +150,9 @@ export function createPg(): Pg {
       return proc('pg_restore', [...args, o.file], false, o.signal);
     },
     async session(url) {
-      const p = execa('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\x1f', '-d', url], {
-        stdin: 'pipe',
-        stdout: 'pipe',
-        stderr: 'pipe',
-        buffer: false,
-        reject: false,
-        encoding: 'utf8',
-      });
-      const s = new PsqlSession(p);
+      const p = proc('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\x1f', '-d', url], true);
+      p.done.catch(() => {}); // a failure surfaces through query()
+      const s = new PsqlSession(p, p.stderrTail ?? (() => ''));
       await s.query('SELECT 1');
       return s;
     },
