@@ -4,6 +4,7 @@
 // in src/chaos and src/steps; this file only talks to the API server.
 import * as k8s from '@kubernetes/client-node';
 import { type K8s, k8sError, k8sStatus } from './k8s.js';
+import { ApiError, applyError, type RawKube, rawKube } from './k8s-apply.js';
 
 export type KObject = k8s.KubernetesObject & Record<string, unknown>;
 
@@ -15,14 +16,6 @@ export interface ObjectRef {
 }
 
 const FIELD_MANAGER = 'hivectl';
-
-function header(ref: ObjectRef): k8s.KubernetesObject {
-  return {
-    apiVersion: ref.apiVersion,
-    kind: ref.kind,
-    metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
-  };
-}
 
 /** Whether the API server answers at all (short timeout, one cheap request). */
 export async function reachable(k: K8s, timeoutMs = 3000): Promise<{ ok: boolean; error?: string }> {
@@ -51,44 +44,55 @@ export async function applyObject<T extends k8s.KubernetesObject>(k: K8s, obj: T
   }
 }
 
+// The hot calls of chaos and failover (ledger, Deployments, the endpoint Secret) go through the raw JSON
+// client: the typed client's (de)serialisation cost about twice the CPU per call.
+const notFound = (e: unknown) => e instanceof ApiError && e.status === 404;
+
+async function refPath(k: K8s, ref: ObjectRef): Promise<{ raw: RawKube; path: string }> {
+  const raw = await rawKube(k);
+  return { raw, path: await raw.pathFor(ref.apiVersion, ref.kind, ref.namespace, ref.name) };
+}
+
 /** JSON merge patch (null deletes a key, e.g. an annotation). */
 export async function mergePatch(k: K8s, ref: ObjectRef, patch: Record<string, unknown>): Promise<KObject> {
   try {
-    return (await k.objects.patch(
-      {
-        ...patch,
-        ...header(ref),
-        // The patch's own metadata (labels, annotations) merged under the name/namespace header.
-        metadata: { ...((patch.metadata as object | undefined) ?? {}), ...header(ref).metadata },
-      } as k8s.KubernetesObject,
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      undefined,
-      k8s.PatchStrategy.MergePatch,
-    )) as KObject;
+    const { raw, path } = await refPath(k, ref);
+    return await raw.request<KObject>('PATCH', path, {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      query: { fieldManager: FIELD_MANAGER },
+    });
   } catch (e) {
-    throw k8sError(e, `patch ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
+    throw applyError(e, `patch ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
   }
 }
 
 export async function readObject(k: K8s, ref: ObjectRef): Promise<KObject | undefined> {
   try {
-    return (await k.objects.read(header(ref) as Parameters<typeof k.objects.read>[0])) as KObject;
+    const { raw, path } = await refPath(k, ref);
+    return await raw.request<KObject>('GET', path);
   } catch (e) {
-    if (k8sStatus(e) === 404) return undefined;
-    throw k8sError(e, `read ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
+    if (notFound(e)) return undefined;
+    throw applyError(e, `read ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
   }
 }
 
 /** Delete, treating "already gone" as success. Returns whether something was deleted. */
 export async function deleteObject(k: K8s, ref: ObjectRef, gracePeriodSeconds?: number): Promise<boolean> {
   try {
-    await k.objects.delete(header(ref), undefined, undefined, gracePeriodSeconds, undefined, 'Background');
+    const { raw, path } = await refPath(k, ref);
+    await raw.request('DELETE', path, {
+      body: {
+        kind: 'DeleteOptions',
+        apiVersion: 'v1',
+        propagationPolicy: 'Background',
+        ...(gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds }),
+      },
+    });
     return true;
   } catch (e) {
-    if (k8sStatus(e) === 404) return false;
-    throw k8sError(e, `delete ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
+    if (notFound(e)) return false;
+    throw applyError(e, `delete ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
   }
 }
 
@@ -161,12 +165,16 @@ export async function listNodes(k: K8s, labelSelector?: string): Promise<k8s.V1N
   }
 }
 
+/** A Deployment as JSON (timestamps are strings, not Dates). */
 export async function getDeployment(k: K8s, namespace: string, name: string): Promise<k8s.V1Deployment | undefined> {
   try {
-    return await k.apps.readNamespacedDeployment({ name, namespace });
+    return await (await rawKube(k)).request<k8s.V1Deployment>(
+      'GET',
+      `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`,
+    );
   } catch (e) {
-    if (k8sStatus(e) === 404) return undefined;
-    throw k8sError(e, `read deployment ${namespace}/${name}`, k.server);
+    if (notFound(e)) return undefined;
+    throw applyError(e, `read deployment ${namespace}/${name}`, k.server);
   }
 }
 
@@ -188,13 +196,13 @@ export async function readSecretData(
   name: string,
 ): Promise<Record<string, string> | undefined> {
   try {
-    const s = await k.core.readNamespacedSecret({ name, namespace });
+    const s = await (await rawKube(k)).request<k8s.V1Secret>('GET', `/api/v1/namespaces/${namespace}/secrets/${name}`);
     const out: Record<string, string> = {};
     for (const [key, v] of Object.entries(s.data ?? {})) out[key] = Buffer.from(v, 'base64').toString('utf8');
     return out;
   } catch (e) {
-    if (k8sStatus(e) === 404) return undefined;
-    throw k8sError(e, `read secret ${namespace}/${name}`, k.server);
+    if (notFound(e)) return undefined;
+    throw applyError(e, `read secret ${namespace}/${name}`, k.server);
   }
 }
 
@@ -213,14 +221,15 @@ export async function writeSecretData(
     type: 'Opaque',
     data: Object.fromEntries(Object.entries(data).map(([key, v]) => [key, Buffer.from(v, 'utf8').toString('base64')])),
   };
+  const raw = await rawKube(k);
   try {
-    await k.core.replaceNamespacedSecret({ name, namespace, body });
+    await raw.request('PUT', `/api/v1/namespaces/${namespace}/secrets/${name}`, { body });
   } catch (e) {
-    if (k8sStatus(e) !== 404) throw k8sError(e, `write secret ${namespace}/${name}`, k.server);
+    if (!notFound(e)) throw applyError(e, `write secret ${namespace}/${name}`, k.server);
     try {
-      await k.core.createNamespacedSecret({ namespace, body });
+      await raw.request('POST', `/api/v1/namespaces/${namespace}/secrets`, { body });
     } catch (e2) {
-      throw k8sError(e2, `create secret ${namespace}/${name}`, k.server);
+      throw applyError(e2, `create secret ${namespace}/${name}`, k.server);
     }
   }
 }

@@ -32,6 +32,8 @@ export interface ProbeEnv {
   watchedDeployment?: (namespace: string, name: string) => Watched<DeploymentView> | undefined;
   /** Instant query against the configured Prometheus; undefined when prometheus.url is not set. */
   promQuery?: ((query: string, signal: AbortSignal) => Promise<PromSample[]>) | undefined;
+  /** Reads a Deployment when no synced watch has it (default: a GET through the adapter). */
+  readDeployment?: (namespace: string, name: string) => Promise<DeploymentView | undefined>;
 }
 
 /** The latest state of a watched object: synced (object undefined = it does not exist), or why not. */
@@ -97,7 +99,9 @@ async function probeOnce(env: ProbeEnv, p: Probe): Promise<Omit<ProbeResult, 'na
     case 'ready-replicas': {
       // A watch out of sync (being re-established, or refused) is never read: a GET answers instead.
       const w = env.watchedDeployment?.(p.namespace, p.deployment);
-      const d = w?.synced ? w.object : await getDeployment(env.k, p.namespace, p.deployment);
+      const d = w?.synced
+        ? w.object
+        : await (env.readDeployment ?? ((ns, name) => getDeployment(env.k, ns, name)))(p.namespace, p.deployment);
       if (!d) return { ok: false, detail: `deployment ${p.namespace}/${p.deployment} not found` };
       const ready = d.status?.readyReplicas ?? 0;
       return { ok: ready >= p.min, value: ready };

@@ -143,17 +143,11 @@ describe('ready-replicas from a watched Deployment', () => {
 
   it('a watch out of sync is never read: the probe GETs the Deployment instead', async () => {
     let gets = 0;
-    const k = {
-      server: 'https://k',
-      apps: {
-        readNamespacedDeployment: async () => {
-          gets++;
-          return { metadata: { name: 'api' }, status: { readyReplicas: 1 } };
-        },
-      },
-    } as unknown as K8s;
     const e = env({
-      k,
+      readDeployment: async () => {
+        gets++;
+        return { metadata: { name: 'api' }, status: { readyReplicas: 1 } };
+      },
       watchedDeployment: () => ({
         synced: false,
         object: { metadata: { name: 'api' }, status: { readyReplicas: 3 } },
