@@ -81,6 +81,38 @@ export function runCli(
   });
 }
 
+/** Start the built CLI without waiting for it (sandbox environment); `done` resolves with its exit and output. */
+export function startCli(
+  args: readonly string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string } = {},
+) {
+  const child = spawn(process.execPath, [join(repo, 'bin', 'hivectl.js'), ...args], {
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    env: { ...process.env, ...sandbox().env, ...opts.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, out })),
+  );
+  return { child, done };
+}
+
+/** Poll `cond` every 200 ms until it holds; throws naming `what` after timeoutMs. */
+export async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** The sandbox's kubectl against the primary cluster (or `context`), admin identity. */
 export function kubectl(
   args: readonly string[],

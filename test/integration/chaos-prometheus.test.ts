@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { sandboxConfigYaml } from '../../src/sandbox/index.js';
-import { createNamespaces, kubectl, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
+import { createNamespaces, kubectl, runCli, sandbox, uniqueName, waitUntil } from '../helpers/sandbox.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hivectl-chaos-prom-'));
 const env = { HIVECTL_STATE_DIR: join(dir, 'state') };
@@ -55,13 +55,7 @@ async function query(q: string): Promise<{ metric: Record<string, string>; value
   return r.data.result;
 }
 
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = waitUntil;
 
 beforeAll(async () => {
   // An application metric: 1 while the flag file exists. Prometheus scrapes it through file_sd.

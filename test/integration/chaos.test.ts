@@ -1,16 +1,13 @@
 // Chaos against the sandbox: each action applied and rolled back, a SIGKILLed experiment cleaned up
 // by `chaos cleanup`, `chaos abort` from a second process, and a deviating hypothesis -> exit 3.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { sandboxConfigYaml } from '../../src/sandbox/index.js';
-import { kubectl, runCli, sandbox, uniqueName } from '../helpers/sandbox.js';
+import { kubectl, runCli, sandbox, startCli, uniqueName, waitUntil } from '../helpers/sandbox.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hivectl-chaos-'));
 const api = uniqueName('ch-api');
 const agents = uniqueName('ch-agents');
@@ -47,31 +44,8 @@ async function ledgers(stateNs: string): Promise<string> {
 }
 
 /** Start the CLI without waiting for it; resolves its exit code later. */
-function start(cfg: string, args: string[]) {
-  const child = spawn(process.execPath, [join(repo, 'bin', 'hivectl.js'), '--config', cfg, ...args], {
-    env: { ...process.env, ...sandbox().env, ...env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, out })),
-  );
-  return { child, done };
-}
-
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const start = (cfg: string, args: string[]) => startCli(['--config', cfg, ...args], { env });
+const until = waitUntil;
 
 beforeAll(async () => {
   const r = await cli(base, ['bootstrap', '-y']);

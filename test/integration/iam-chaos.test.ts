@@ -2,49 +2,23 @@
 // `hivectl iam-policy --commands chaos` generates runs pod-kill and network-partition, cleans up after a
 // SIGKILLed run and aborts a running one from a second process; with one grant less (deleting pods,
 // creating NetworkPolicies) it exits 1 with one sentence naming the grant and leaves no fault behind.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import * as iam from '../helpers/iam.js';
-import { createNamespaces, sandbox } from '../helpers/sandbox.js';
+import { createNamespaces, sandbox, startCli, waitUntil } from '../helpers/sandbox.js';
 
 const { ok } = iam;
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const { sys, api, agents, sa, name, tmp, cfg, kc } = iam.testNames('iamch', 'chaos');
 const env = { KUBECONFIG: kc, HIVECTL_STATE_DIR: join(tmp, 'state') };
 
 const cli = iam.cliWith(tmp, cfg, env);
 
 /** Start the CLI as the limited identity without waiting; resolves its exit and output later. */
-function start(args: string[]) {
-  const child = spawn(
-    process.execPath,
-    [join(repo, 'bin', 'hivectl.js'), '--config', cfg, ...args, '--journal-dir', join(tmp, 'journal')],
-    { cwd: tmp, env: { ...process.env, ...sandbox().env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, out })),
-  );
-  return { child, done };
-}
-
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const start = (args: string[]) =>
+  startCli(['--config', cfg, ...args, '--journal-dir', join(tmp, 'journal')], { cwd: tmp, env });
+const until = waitUntil;
 
 /** Faults (labelled NetworkPolicies) in this file's namespaces, and this file's fault ledgers. */
 async function faults(): Promise<string> {
