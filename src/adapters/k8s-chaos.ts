@@ -4,7 +4,14 @@
 // in src/chaos and src/steps; this file only talks to the API server.
 import * as k8s from '@kubernetes/client-node';
 import { type K8s, k8sError, k8sStatus } from './k8s.js';
-import { ApiError, applyError, type RawKube, rawKube } from './k8s-apply.js';
+import {
+  ApiError,
+  applyError,
+  getObject,
+  deleteObject as rawDeleteObject,
+  rawKube,
+  mergePatch as rawMergePatch,
+} from './k8s-apply.js';
 
 export type KObject = k8s.KubernetesObject & Record<string, unknown>;
 
@@ -45,23 +52,19 @@ export async function applyObject<T extends k8s.KubernetesObject>(k: K8s, obj: T
 }
 
 // The hot calls of chaos and failover (ledger, Deployments, the endpoint Secret) go through the raw JSON
-// client: the typed client's (de)serialisation cost about twice the CPU per call.
+// client (k8s-apply's object calls): the typed client's (de)serialisation cost about twice the CPU per call.
 const notFound = (e: unknown) => e instanceof ApiError && e.status === 404;
 
-async function refPath(k: K8s, ref: ObjectRef): Promise<{ raw: RawKube; path: string }> {
-  const raw = await rawKube(k);
-  return { raw, path: await raw.pathFor(ref.apiVersion, ref.kind, ref.namespace, ref.name) };
-}
+const rawRef = (ref: ObjectRef) => ({
+  apiVersion: ref.apiVersion,
+  kind: ref.kind,
+  metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+});
 
 /** JSON merge patch (null deletes a key, e.g. an annotation). */
 export async function mergePatch(k: K8s, ref: ObjectRef, patch: Record<string, unknown>): Promise<KObject> {
   try {
-    const { raw, path } = await refPath(k, ref);
-    return await raw.request<KObject>('PATCH', path, {
-      body: patch,
-      contentType: 'application/merge-patch+json',
-      query: { fieldManager: FIELD_MANAGER },
-    });
+    return (await rawMergePatch(await rawKube(k), rawRef(ref), patch)) as KObject;
   } catch (e) {
     throw applyError(e, `patch ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
   }
@@ -69,29 +72,17 @@ export async function mergePatch(k: K8s, ref: ObjectRef, patch: Record<string, u
 
 export async function readObject(k: K8s, ref: ObjectRef): Promise<KObject | undefined> {
   try {
-    const { raw, path } = await refPath(k, ref);
-    return await raw.request<KObject>('GET', path);
+    return (await getObject(await rawKube(k), rawRef(ref))) as KObject | undefined;
   } catch (e) {
-    if (notFound(e)) return undefined;
     throw applyError(e, `read ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
   }
 }
 
-/** Delete, treating "already gone" as success. Returns whether something was deleted. */
-export async function deleteObject(k: K8s, ref: ObjectRef, gracePeriodSeconds?: number): Promise<boolean> {
+/** Delete (background propagation), treating "already gone" as success. Returns whether something was deleted. */
+export async function deleteObject(k: K8s, ref: ObjectRef): Promise<boolean> {
   try {
-    const { raw, path } = await refPath(k, ref);
-    await raw.request('DELETE', path, {
-      body: {
-        kind: 'DeleteOptions',
-        apiVersion: 'v1',
-        propagationPolicy: 'Background',
-        ...(gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds }),
-      },
-    });
-    return true;
+    return await rawDeleteObject(await rawKube(k), rawRef(ref));
   } catch (e) {
-    if (notFound(e)) return false;
     throw applyError(e, `delete ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, k.server);
   }
 }
