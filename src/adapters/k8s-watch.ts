@@ -1,6 +1,7 @@
 // Watch-based waits. A rollout is noticed the moment the apiserver reports it (no sleep-polling),
 // and a timeout says which Deployments are not ready and why: pods that cannot be scheduled, images
 // that cannot be pulled, ReplicaSets refused by a quota, a progress deadline exceeded.
+import { onAbort } from '../core/abort.js';
 import { AbortedError, StepError } from '../core/errors.js';
 import type { K8s } from './k8s.js';
 import { ApiError, type KObject, type RawKube, rawKube } from './k8s-apply.js';
@@ -154,10 +155,7 @@ export async function waitForRollout(k: K8s, targets: DeploymentRef[], opts: Wai
   const allReady = () => states().every((s) => s.ready);
 
   const ctl = new AbortController();
-  const onAbort = () => ctl.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  // Listeners never fire for a signal that is already aborted (Ctrl-C before the wait began).
-  if (opts.signal?.aborted) onAbort();
+  const unlinkAbort = onAbort(opts.signal, () => ctl.abort());
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -232,7 +230,7 @@ export async function waitForRollout(k: K8s, targets: DeploymentRef[], opts: Wai
     ]);
   } finally {
     clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onAbort);
+    unlinkAbort();
   }
   if (allReady()) {
     ctl.abort();
@@ -265,10 +263,7 @@ export async function waitForQuotaStatus(
   for (const q of quotas) {
     const path = `/api/v1/namespaces/${q.namespace}/resourcequotas`;
     const ctl = new AbortController();
-    const onAbort = () => ctl.abort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    // Listeners never fire for a signal that is already aborted (Ctrl-C before the wait began).
-    if (opts.signal?.aborted) onAbort();
+    const unlinkAbort = onAbort(opts.signal, () => ctl.abort());
     const timer = setTimeout(() => ctl.abort(), Math.max(0, deadline - Date.now()));
     try {
       const list = await raw.request<{ metadata: { resourceVersion: string }; items: KObject[] }>('GET', path, {
@@ -291,7 +286,7 @@ export async function waitForQuotaStatus(
       );
     } finally {
       clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      unlinkAbort();
     }
   }
 }
@@ -329,10 +324,7 @@ export function watchObject<T extends { metadata?: { name?: string; resourceVers
   opts: { signal?: AbortSignal | undefined; retryMs?: number } = {},
 ): ObjectWatch<T> {
   const ctl = new AbortController();
-  const onAbort = () => ctl.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  // Listeners never fire for a signal that is already aborted (Ctrl-C before the wait began).
-  if (opts.signal?.aborted) onAbort();
+  const unlinkAbort = onAbort(opts.signal, () => ctl.abort());
   let state: ObjectState<T> = { synced: false };
   const listeners: ((s: ObjectState<T>) => void)[] = [];
   const set = (s: ObjectState<T>) => {
@@ -426,7 +418,7 @@ export function watchObject<T extends { metadata?: { name?: string; resourceVers
     },
     async close() {
       ctl.abort();
-      opts.signal?.removeEventListener('abort', onAbort);
+      unlinkAbort();
       await running;
     },
   };

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { HashingCounter, hexToBase64 } from '../backup/checksum.js';
+import { onAbort } from '../core/abort.js';
 import { StepError } from '../core/errors.js';
 import { type AwsTarget, awsClientConfig } from './aws.js';
 
@@ -109,9 +110,7 @@ export async function connectS3(t: AwsTarget, region?: string): Promise<S3> {
         queueSize: opts.queueSize ?? 4,
         leavePartsOnError: false,
       });
-      const onAbort = () => void up.abort().catch(() => {});
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      if (opts.signal?.aborted) onAbort();
+      const unlinkAbort = onAbort(opts.signal, () => void up.abort().catch(() => {}));
       try {
         // Both sides must finish: the pipe (the producer's errors) and the upload (S3's).
         await Promise.all([pipeline(body, hasher), up.done()]);
@@ -120,7 +119,7 @@ export async function connectS3(t: AwsTarget, region?: string): Promise<S3> {
         body.destroy();
         throw s3Error(e, `upload s3://${bucket}/${key}`);
       } finally {
-        opts.signal?.removeEventListener('abort', onAbort);
+        unlinkAbort();
       }
       return { size: hasher.bytes, sha256: hasher.sha256() };
     },
