@@ -1,5 +1,8 @@
 // The adapters a step may use. Each getter loads its SDK lazily (dynamic import) so that a
 // command only pays for the SDKs it touches. Only files under src/adapters/ import SDKs.
+import { statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Target } from '../core/step.js';
 import type { K8s } from './k8s.js';
 import type { K8sExec } from './k8s-exec.js';
@@ -20,40 +23,45 @@ export interface Adapters {
   k8sExec(context?: string): Promise<K8sExec>;
 }
 
+// Clients are shared by every runbook in the process: a drill runs six, and a new client each time
+// meant new TLS/TCP connections, API discovery, credential resolution and SDK set-up per phase.
+// Keyed by everything they are built from (the kubeconfig by path and modification time, so a
+// rewritten file gets a new client).
+const k8sCache = new Map<string, Promise<K8s>>();
+const s3Cache = new Map<string, Promise<S3>>();
+const rdsCache = new Map<string, Promise<Rds>>();
+
+function cached<T>(m: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let v = m.get(key);
+  if (!v) {
+    v = make();
+    m.set(key, v);
+    // A failed connection is not remembered: the next caller tries again.
+    v.catch(() => m.delete(key));
+  }
+  return v;
+}
+
+function kubeconfigStamp(file?: string): string {
+  const files = file ? [file] : (process.env.KUBECONFIG?.split(':') ?? [join(homedir(), '.kube', 'config')]);
+  return files.map((f) => `${f}@${statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? '-'}`).join(':');
+}
+
 export function createAdapters(target: Target): Adapters {
-  const k8sCache = new Map<string, Promise<K8s>>();
-  const s3Cache = new Map<string, Promise<S3>>();
-  const rdsCache = new Map<string, Promise<Rds>>();
   const aws = { region: target.region, endpointUrl: target.endpointUrl, profile: target.profile };
-  const cached = <T>(m: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> => {
-    let v = m.get(key);
-    if (!v) {
-      v = make();
-      m.set(key, v);
-    }
-    return v;
-  };
+  const awsKey = (region?: string) => JSON.stringify([region ?? target.region ?? '', aws.endpointUrl, aws.profile]);
   const adapters: Adapters = {
     k8s(context) {
-      const key = context ?? target.context ?? '';
-      let k = k8sCache.get(key);
-      if (!k) {
-        k = import('./k8s.js').then((m) =>
-          m.connectK8s({ kubeconfig: target.kubeconfig, context: context ?? target.context }),
-        );
-        k8sCache.set(key, k);
-      }
-      return k;
+      const ctxName = context ?? target.context;
+      return cached(k8sCache, `${kubeconfigStamp(target.kubeconfig)}|${ctxName ?? ''}`, () =>
+        import('./k8s.js').then((m) => m.connectK8s({ kubeconfig: target.kubeconfig, context: ctxName })),
+      );
     },
     s3(region) {
-      return cached(s3Cache, region ?? target.region ?? '', () =>
-        import('./s3.js').then((m) => m.connectS3(aws, region)),
-      );
+      return cached(s3Cache, awsKey(region), () => import('./s3.js').then((m) => m.connectS3(aws, region)));
     },
     rds(region) {
-      return cached(rdsCache, region ?? target.region ?? '', () =>
-        import('./rds.js').then((m) => m.connectRds(aws, region)),
-      );
+      return cached(rdsCache, awsKey(region), () => import('./rds.js').then((m) => m.connectRds(aws, region)));
     },
     pg() {
       return import('./pg.js').then((m) => m.createPg());

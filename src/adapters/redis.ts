@@ -116,6 +116,8 @@ export async function connectRedis(url: string, o: { timeoutMs?: number } = {}):
 
   const command = (...args: string[]): Promise<RespValue> =>
     new Promise((resolve, reject) => {
+      // A connection kept for several reads may have been closed since: no reply would ever come.
+      if (sock.destroyed) return reject(new StepError(`Redis at ${where} closed the connection`));
       waiting.push({
         resolve: (v) => (v instanceof Error ? reject(new StepError(`Redis ${args[0]}: ${v.message}`)) : resolve(v)),
         reject,

@@ -1,11 +1,12 @@
 // Cluster state: the platform namespaces' objects as YAML in the backup (server fields stripped, Secret
 // values omitted or encrypted per backup.secrets), and their restore by server-side apply. Secrets come
 // back only when they were encrypted and the key is given; omitted ones are reported, never blanked.
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { k8sError } from '../adapters/k8s.js';
 import { applyError, listObjects, rawKube } from '../adapters/k8s-apply.js';
 import { StepError } from '../core/errors.js';
 import type { Ctx, Step } from '../core/step.js';
+import { toYaml } from '../core/yaml-emit.js';
 import { sha256Hex } from './checksum.js';
 import { deriveKey, type KeyParams, newKeyParams } from './crypto.js';
 import { isSystemObject, type KObj, protectSecret, revealSecret, STATE_KINDS, stripServerFields } from './k8s-state.js';
@@ -115,7 +116,7 @@ export function clusterStateBackupStep(o: {
           docs.push({ kind: k.kind, namespace: ns, name: body.metadata.name, body });
         }
       }
-      const text = docs.map((d) => stringify(d.body)).join('---\n');
+      const text = docs.map((d) => toYaml(d.body)).join('---\n');
       const r = await s3.putBytes(loc.bucket, `${loc.prefix}${o.backupId}/${K8S_STATE_KEY}`, text, {
         contentType: 'application/yaml',
         ...(loc.kmsKeyId ? { kmsKeyId: loc.kmsKeyId } : {}),

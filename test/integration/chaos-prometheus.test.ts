@@ -145,6 +145,31 @@ describe('chaos: prometheus probes', () => {
     expect(r.stderr).toContain(`cannot reach Prometheus at http://127.0.0.1:${port} (ECONNREFUSED)`);
   });
 
+  it('a Prometheus that accepts the connection but never answers fails the probe after prometheus.timeout', async () => {
+    const silent = createServer(() => {
+      /* never respond */
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const exp = experiment('prom-silent', {
+        hypothesis: { probes: [{ type: 'prometheus', query: 'vector(1)', min: 1 }] },
+      });
+      const r = await cli(config('silent', { url: `http://127.0.0.1:${port}`, timeout: '1s' }), [
+        'chaos',
+        'run',
+        exp,
+        '-y',
+      ]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/not in its steady state before the experiment/);
+      expect(r.stderr).toContain(`no answer from Prometheus at http://127.0.0.1:${port} within 1000 ms`);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
   it('a query with several series is a failed probe naming them', async () => {
     const exp = experiment('prom-many', {
       hypothesis: {

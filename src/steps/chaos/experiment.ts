@@ -60,11 +60,23 @@ async function k8sOf(ctx: Ctx, o: ChaosOptions): Promise<K8s> {
   return ctx.adapters.k8s(o.context);
 }
 
-async function probeEnv(ctx: Ctx, o: ChaosOptions): Promise<ProbeEnv> {
+/** A step's probe environment; close() ends the Redis connection its queue-depth probes share. */
+type StepProbeEnv = ProbeEnv & { close(): Promise<void> };
+
+async function probeEnv(ctx: Ctx, o: ChaosOptions): Promise<StepProbeEnv> {
   const exec = await import('../../adapters/exec.js');
   const prom = ctx.config.prometheus;
   let promTarget: import('../../adapters/prometheus.js').PrometheusTarget | undefined;
+  // One Redis connection for all of a step's queue-depth reads (one a second while observing), not a
+  // connection each; dropped on any error so the next read reconnects.
+  let redis: { url: string; conn: Promise<import('../../adapters/redis.js').Redis> } | undefined;
+  const dropRedis = async () => {
+    const r = redis;
+    redis = undefined;
+    if (r) await (await r.conn.catch(() => undefined))?.quit().catch(() => {});
+  };
   return {
+    close: dropRedis,
     promQuery: prom.url
       ? async (query, signal) => {
           const m = await import('../../adapters/prometheus.js');
@@ -88,12 +100,16 @@ async function probeEnv(ctx: Ctx, o: ChaosOptions): Promise<ProbeEnv> {
     runCommand: async (argv, signal) =>
       (await exec.run(argv[0] as string, argv.slice(1), { signal, reject: false, timeoutMs: 30_000 })).exitCode,
     queueLength: async (url, key) => {
-      const { connectRedis } = await import('../../adapters/redis.js');
-      const r = await connectRedis(url, { timeoutMs: 10_000 });
+      if (redis?.url !== url) {
+        await dropRedis();
+        const { connectRedis } = await import('../../adapters/redis.js');
+        redis = { url, conn: connectRedis(url, { timeoutMs: 10_000 }) };
+      }
       try {
-        return await r.llen(key);
-      } finally {
-        await r.quit().catch(() => {});
+        return await (await redis.conn).llen(key);
+      } catch (e) {
+        await dropRedis();
+        throw e;
       }
     },
   };
@@ -133,7 +149,8 @@ export function steadyBeforeStep(exp: Experiment, o: ChaosOptions): Step<Probe[]
       };
     },
     async apply(ctx, probes) {
-      const r = await runProbes(await probeEnv(ctx, o), probes);
+      const penv = await probeEnv(ctx, o);
+      const r = await runProbes(penv, probes).finally(penv.close);
       if (r.some((p) => !p.ok))
         throw new StepError(`the system is not in its steady state before the experiment: ${failed(r)}`, {
           hint: 'fix the system (or the hypothesis) first: no fault was injected',
@@ -274,7 +291,7 @@ export function observeStep(
       try {
         return await observeLoop(ctx, penv, exp, p, watch);
       } finally {
-        await watch.close();
+        await Promise.all([watch.close(), penv.close()]);
       }
     },
   };
@@ -483,11 +500,15 @@ export function steadyAfterStep(exp: Experiment, o: ChaosOptions): Step<Probe[],
       const start = Date.now();
       // Recovery is part of the hypothesis: give the system the wait timeout to get back.
       const deadline = start + Math.min(ctx.mode.timeoutMs, 120_000);
-      for (;;) {
-        const r = await runProbes(penv, probes);
-        if (r.every((p) => p.ok)) return { probes: r, ok: true, recoveredInMs: Date.now() - start };
-        if (Date.now() > deadline || ctx.signal.aborted) return { probes: r, ok: false };
-        await sleep(500, ctx.signal);
+      try {
+        for (;;) {
+          const r = await runProbes(penv, probes);
+          if (r.every((p) => p.ok)) return { probes: r, ok: true, recoveredInMs: Date.now() - start };
+          if (Date.now() > deadline || ctx.signal.aborted) return { probes: r, ok: false };
+          await sleep(500, ctx.signal);
+        }
+      } finally {
+        await penv.close();
       }
     },
   };

@@ -91,7 +91,14 @@ export function workspaceRestoreStep(o: {
         await ex.exec({
           namespace: x.namespace,
           pod: x.pod,
-          command: ['sh', '-c', 'cd "$1" && find . -mindepth 1 -delete && tar -xf - --no-same-owner', 'sh', x.dir],
+          // mkdir -p: a drill restores into a scratch directory that does not exist yet.
+          command: [
+            'sh',
+            '-c',
+            'mkdir -p "$1" && cd "$1" && find . -mindepth 1 -delete && tar -xf - --no-same-owner',
+            'sh',
+            x.dir,
+          ],
           stdin: body,
           signal: ctx.signal,
         });
