@@ -1,10 +1,13 @@
-// PostgreSQL through its own tools (pg_dump, pg_restore, psql) as child processes: the dump streams
-// through stdout; a restore reads stdin or (for pg_restore -j) a local dump file. A PsqlSession keeps one transaction open so
-// that pg_dump (--snapshot) and the row checksums read the very same snapshot.
+// PostgreSQL. One-off queries run in process (pg-wire.ts) when the connection is a plain postgres:// URL
+// that client handles exactly as libpq would, through psql otherwise. Dumps and restores run pg_dump and
+// pg_restore as child processes: the dump streams through stdout; a restore reads stdin or (for
+// pg_restore -j) a local dump file. A PsqlSession keeps one transaction open so that pg_dump (--snapshot)
+// and the row checksums read the very same snapshot.
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { StepError } from '../core/errors.js';
+import { planConnection, WireUnsupported, wireQuery } from './pg-wire.js';
 
 export interface PgProcess {
   stdout: Readable;
@@ -109,6 +112,15 @@ export class PsqlSession {
 export function createPg(): Pg {
   return {
     async query(url, sql, signal) {
+      // In process when possible: a psql child costs a fork of this whole process (~6 ms of our CPU each).
+      const plan = planConnection(url, process.env);
+      if (plan.kind === 'wire') {
+        try {
+          return await wireQuery(plan.params, sql, signal);
+        } catch (e) {
+          if (!(e instanceof WireUnsupported)) throw e; // else nothing ran yet: psql decides
+        }
+      }
       // A plain execFile, not execa: a drill runs a dozen of these, and execa's stream plumbing cost
       // several ms of CPU per call on top of the spawn itself.
       const r = await new Promise<{ code: number | string | null; stdout: string; stderr: string; error?: Error }>(

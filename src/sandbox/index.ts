@@ -323,10 +323,35 @@ async function pgHealthy(l: Layout, port: number) {
   return r.exitCode === 0;
 }
 
+const PASSWORD_AUTH_MARK = '# hivectl sandbox: password-authenticated roles (pg-wire tests)';
+
+/**
+ * Three roles that must authenticate by password (SCRAM, md5, cleartext) over TCP, before initdb's trust
+ * lines so that everything else (the `hive` superuser) stays trust. Returns whether pg_hba.conf changed.
+ */
+function ensurePasswordAuth(data: string): boolean {
+  const file = join(data, 'pg_hba.conf');
+  const text = readFileSync(file, 'utf8');
+  if (text.includes(PASSWORD_AUTH_MARK)) return false;
+  const rules = [
+    ['hive_scram', 'scram-sha-256'],
+    ['hive_md5', 'md5'],
+    ['hive_cleartext', 'password'],
+  ].flatMap(([role, method]) => ['127.0.0.1/32', '::1/128'].map((net) => `host all ${role} ${net} ${method}`));
+  const lines = text.split('\n');
+  const first = lines.findIndex((x) => x.trim() !== '' && !x.trim().startsWith('#'));
+  lines.splice(first < 0 ? lines.length : first, 0, PASSWORD_AUTH_MARK, ...rules, '');
+  writeFileSync(file, lines.join('\n'));
+  return true;
+}
+
 async function ensurePostgres(l: Layout, s: SandboxState, progress: Progress) {
   const data = join(l.pgDir, 'data');
   const pid = pgPid(l);
-  if (pid && pidAlive(pid) && (await eventually(() => pgHealthy(l, s.ports.postgres), 10_000))) return;
+  if (pid && pidAlive(pid) && (await eventually(() => pgHealthy(l, s.ports.postgres), 10_000))) {
+    if (ensurePasswordAuth(data)) await pgRun(l, 'pg_ctl', ['-D', data, 'reload'], false);
+    return;
+  }
   if (!existsSync(join(data, 'PG_VERSION'))) {
     progress(`initialising PostgreSQL ${VERSIONS.postgres} in ${data}`);
     rmSync(l.pgDir, { recursive: true, force: true });
@@ -338,6 +363,7 @@ async function ensurePostgres(l: Layout, s: SandboxState, progress: Progress) {
     }
     await pgRun(l, 'initdb', ['-D', data, '-A', 'trust', '-U', 'hive', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
   }
+  ensurePasswordAuth(data);
   if (pid && pidAlive(pid)) await pgRun(l, 'pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'], false);
   s.ports.postgres = await pickPort(s.ports.postgres);
   progress(`starting PostgreSQL on 127.0.0.1:${s.ports.postgres}`);
