@@ -142,6 +142,8 @@ export async function promoteReplica(
   const c = await client(t, region);
   const before = await describeInstance(t, region, id);
   if (!before) throw new StepError(`read replica ${id} not found in ${region}`);
+  // Already standalone and available (a resumed run, a failback): nothing to promote or wait for.
+  if (!before.replicaSource && before.status === 'available') return before;
   if (before.replicaSource) {
     try {
       await c.send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: id }));
