@@ -1,6 +1,8 @@
 // Each workspace tar back into an agent pod over exec: the pod's directory is emptied and the tar
 // extracted. The pre-flight step already parsed every tar and refused unsafe entries; this step parses
-// the stream again while sending it (defence in depth) and stops at the first unsafe entry.
+// each one again (defence in depth) and sends nothing to a pod before its whole tar passed.
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import type { Location } from '../../backup/location.js';
 import type { WorkspaceEntry } from '../../backup/manifest.js';
 import { runManifest } from '../../backup/store.js';
@@ -8,6 +10,9 @@ import { checkTarStream } from '../../backup/tar-safety.js';
 import { StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
 import { agentPods } from './pods.js';
+
+/** Workspace tars up to this size are fetched once and held in memory for both passes. */
+const HOLD_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface WorkspaceRestorePlan {
   mapping: { key: string; namespace: string; pod: string; fromPod: string; dir: string }[];
@@ -69,6 +74,7 @@ export function workspaceRestoreStep(o: {
       const dir = p.mapping[0]?.dir ?? o.dir ?? ctx.config.backup.workspaceDir;
       const mapping = mapWorkspaces(m.workspaces ?? [], pods).map(({ entry, pod }) => ({
         key: `${loc.prefix}${o.backupId}/${entry.key}`,
+        size: m.objects.find((x) => x.key === entry.key)?.size,
         namespace,
         pod,
         dir,
@@ -76,9 +82,14 @@ export function workspaceRestoreStep(o: {
       if (mapping.length < (m.workspaces ?? []).length)
         ctx.io.warn(`${(m.workspaces ?? []).length - mapping.length} workspace(s) have no agent pod to receive them`);
       for (const x of mapping) {
-        // Pass 1: parse the whole tar and refuse unsafe entries before a byte reaches the pod (bounded
-        // memory: the tar is read twice rather than held).
-        const summary = await checkTarStream(await s3.getStream(loc.bucket, x.key, ctx.signal));
+        // A small tar is read once and held; a large one twice rather than held (bounded memory).
+        const held =
+          x.size !== undefined && x.size <= HOLD_MAX_BYTES
+            ? await buffer(await s3.getStream(loc.bucket, x.key, ctx.signal))
+            : undefined;
+        const read = async () => (held ? Readable.from([held]) : await s3.getStream(loc.bucket, x.key, ctx.signal));
+        // Pass 1: parse the whole tar and refuse unsafe entries before a byte reaches the pod.
+        const summary = await checkTarStream(await read());
         if (summary.problem)
           throw new StepError(
             `workspace tar ${x.key} has an unsafe entry "${summary.problem.entry}": ${summary.problem.reason}`,
@@ -87,7 +98,7 @@ export function workspaceRestoreStep(o: {
             },
           );
         // Pass 2: send it.
-        const body = await s3.getStream(loc.bucket, x.key, ctx.signal);
+        const body = await read();
         await ex.exec({
           namespace: x.namespace,
           pod: x.pod,
