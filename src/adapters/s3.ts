@@ -48,7 +48,13 @@ export interface S3 {
   getStream(bucket: string, key: string, signal?: AbortSignal): Promise<Readable>;
   getText(bucket: string, key: string, signal?: AbortSignal): Promise<string | undefined>;
   head(bucket: string, key: string, withChecksum?: boolean): Promise<{ size: number; sha256?: string } | undefined>;
-  list(bucket: string, prefix: string, delimiter?: string): Promise<{ objects: ObjectInfo[]; prefixes: string[] }>;
+  /** Everything under prefix (all pages); with startAfter, only keys sorting after it. */
+  list(
+    bucket: string,
+    prefix: string,
+    delimiter?: string,
+    startAfter?: string,
+  ): Promise<{ objects: ObjectInfo[]; prefixes: string[] }>;
   /** Server-side copy (S3 computes a full-object SHA-256 of the copy, which head() then returns). */
   copy(
     srcBucket: string,
@@ -181,7 +187,7 @@ export async function connectS3(t: AwsTarget, region?: string): Promise<S3> {
         throw s3Error(e, `head s3://${bucket}/${key}`);
       }
     },
-    async list(bucket, prefix, delimiter) {
+    async list(bucket, prefix, delimiter, startAfter) {
       const objects: ObjectInfo[] = [];
       const prefixes: string[] = [];
       let token: string | undefined;
@@ -192,6 +198,7 @@ export async function connectS3(t: AwsTarget, region?: string): Promise<S3> {
               Bucket: bucket,
               Prefix: prefix,
               Delimiter: delimiter,
+              ...(startAfter ? { StartAfter: startAfter } : {}),
               ContinuationToken: token,
             }),
           );

@@ -5,7 +5,7 @@
 //   remembered replicas (watched) -> verify (Deployments Ready, database answers).
 // Each result carries its start/end time, so the report gives RTO per step.
 import type { K8s } from '../../adapters/k8s.js';
-import { isBackupId } from '../../backup/ids.js';
+import { isBackupId, newBackupId } from '../../backup/ids.js';
 import { StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
 
@@ -121,6 +121,9 @@ export async function replicaLag(
 // Aurora readers share the cluster's storage volume, so an in-cluster failover loses no committed
 // write by design; hivectl does not measure it, so it stays "unknown" rather than a claimed 0.
 const CLUSTER_RPO = 'in-cluster failover: readers share the cluster volume (not measured by hivectl)';
+
+/** How far back the preflight first looks for the newest backup before listing the whole bucket. */
+const RECENT_DAYS = 7;
 
 /** The checks of `hivectl failover check`: each a line, read-only. */
 export async function preflightChecks(
@@ -248,19 +251,23 @@ export async function preflightChecks(
   } else {
     try {
       // The newest complete backup (newest id with a manifest, the order `backup list` uses): list the
-      // backup ids, not every object of every backup (that listing grows with each backup), then look
-      // for manifests newest first.
+      // backup ids, not every object of every backup, then look for manifests newest first. Ids sort by
+      // time, so the last RECENT_DAYS are listed first (a bucket holding years of backups is many list
+      // pages); only when none of those is complete is the whole bucket listed.
       const newest = async (region: string, bucket: string) => {
         const s3 = await ctx.adapters.s3(region);
-        const { prefixes } = await s3.list(bucket, b.prefix, '/');
-        const ids = prefixes
-          .map((p) => p.slice(b.prefix.length).replace(/\/$/, ''))
-          .filter(isBackupId)
-          .sort()
-          .reverse();
-        for (const id of ids) {
-          const key = `${b.prefix}${id}/manifest.json`;
-          if (await s3.head(bucket, key)) return key;
+        const since = `${b.prefix}${newBackupId(new Date(Date.now() - RECENT_DAYS * 86_400_000), '')}`;
+        for (const startAfter of [since, undefined]) {
+          const { prefixes } = await s3.list(bucket, b.prefix, '/', startAfter);
+          const ids = prefixes
+            .map((p) => p.slice(b.prefix.length).replace(/\/$/, ''))
+            .filter(isBackupId)
+            .sort()
+            .reverse();
+          for (const id of ids) {
+            const key = `${b.prefix}${id}/manifest.json`;
+            if (await s3.head(bucket, key)) return key;
+          }
         }
         return undefined;
       };
