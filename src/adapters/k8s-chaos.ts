@@ -2,7 +2,8 @@
 // delete by label (fault bookkeeping), pods, nodes, evictions, deployment scale and Secrets
 // (waiting for rollouts is k8s-watch.ts). Pure logic (which pods, which labels) lives
 // in src/chaos and src/steps; this file only talks to the API server.
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import { StepError } from '../core/errors.js';
 import { type K8s, k8sError, k8sStatus } from './k8s.js';
 import {
   ApiError,
@@ -11,6 +12,7 @@ import {
   deleteObject as rawDeleteObject,
   rawKube,
   mergePatch as rawMergePatch,
+  serverSideApply as rawServerSideApply,
 } from './k8s-apply.js';
 
 export type KObject = k8s.KubernetesObject & Record<string, unknown>;
@@ -21,8 +23,6 @@ export interface ObjectRef {
   name: string;
   namespace?: string | undefined;
 }
-
-const FIELD_MANAGER = 'hivectl';
 
 /** Whether the API server answers at all (short timeout, one cheap request). */
 export async function reachable(k: K8s, timeoutMs = 3000): Promise<{ ok: boolean; error?: string }> {
@@ -45,9 +45,9 @@ export async function reachable(k: K8s, timeoutMs = 3000): Promise<{ ok: boolean
 /** Server-side apply of one object owned by hivectl (create or update, idempotent). */
 export async function applyObject<T extends k8s.KubernetesObject>(k: K8s, obj: T): Promise<T> {
   try {
-    return await k.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+    return (await rawServerSideApply(await rawKube(k), obj as never, { force: true })) as unknown as T;
   } catch (e) {
-    throw k8sError(e, `apply ${obj.kind} ${obj.metadata?.namespace ?? ''}/${obj.metadata?.name}`, k.server);
+    throw applyError(e, `apply ${obj.kind} ${obj.metadata?.namespace ?? ''}/${obj.metadata?.name}`, k.server);
   }
 }
 
@@ -95,39 +95,47 @@ export async function listObjects(
   namespace: string | undefined,
   labelSelector?: string,
 ): Promise<KObject[]> {
+  const raw = await rawKube(k);
+  let path: string;
   try {
-    const r = await k.objects.list(
-      apiVersion,
-      kind,
-      namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      labelSelector,
-    );
-    return (r.items ?? []).map((i) => ({ apiVersion, kind, ...i }) as KObject);
+    path = await raw.pathFor(apiVersion, kind, namespace);
   } catch (e) {
-    if (k8sStatus(e) === 404) return [];
-    throw k8sError(e, `list ${kind} ${labelSelector ?? ''}`, k.server);
+    // A kind the cluster does not serve has no objects.
+    if (notFound(e) || (e instanceof StepError && /does not serve|but not kind/.test(e.message))) return [];
+    throw applyError(e, `list ${kind} ${labelSelector ?? ''}`, k.server);
+  }
+  try {
+    const r = await raw.request<{ items?: KObject[] }>('GET', path, { query: { labelSelector } });
+    return (r.items ?? []).map((i) => ({ ...i, apiVersion, kind }) as KObject);
+  } catch (e) {
+    if (notFound(e)) return [];
+    throw applyError(e, `list ${kind} ${labelSelector ?? ''}`, k.server);
   }
 }
 
+const nsPath = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+
+/** Pods as JSON (timestamps are strings, not Dates). */
 export async function listPods(k: K8s, namespace: string, labelSelector?: string): Promise<k8s.V1Pod[]> {
   try {
-    return (await k.core.listNamespacedPod({ namespace, labelSelector })).items;
+    const r = await (await rawKube(k)).request<{ items?: k8s.V1Pod[] }>('GET', `${nsPath(namespace)}/pods`, {
+      query: { labelSelector },
+    });
+    return r.items ?? [];
   } catch (e) {
-    throw k8sError(e, `list pods in ${namespace}`, k.server);
+    throw applyError(e, `list pods in ${namespace}`, k.server);
   }
 }
 
 export async function deletePod(k: K8s, namespace: string, name: string, gracePeriodSeconds = 0): Promise<boolean> {
   try {
-    await k.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds });
+    await (await rawKube(k)).request('DELETE', `${nsPath(namespace)}/pods/${encodeURIComponent(name)}`, {
+      body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds },
+    });
     return true;
   } catch (e) {
-    if (k8sStatus(e) === 404) return false;
-    throw k8sError(e, `delete pod ${namespace}/${name}`, k.server);
+    if (notFound(e)) return false;
+    throw applyError(e, `delete pod ${namespace}/${name}`, k.server);
   }
 }
 
@@ -171,9 +179,14 @@ export async function getDeployment(k: K8s, namespace: string, name: string): Pr
 
 export async function listDeployments(k: K8s, namespace: string, labelSelector?: string): Promise<k8s.V1Deployment[]> {
   try {
-    return (await k.apps.listNamespacedDeployment({ namespace, labelSelector })).items;
+    const r = await (await rawKube(k)).request<{ items?: k8s.V1Deployment[] }>(
+      'GET',
+      `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`,
+      { query: { labelSelector } },
+    );
+    return r.items ?? [];
   } catch (e) {
-    throw k8sError(e, `list deployments in ${namespace}`, k.server);
+    throw applyError(e, `list deployments in ${namespace}`, k.server);
   }
 }
 
@@ -236,10 +249,10 @@ export async function listPodsOnNode(k: K8s, node: string): Promise<k8s.V1Pod[]>
 
 export async function namespaceLabels(k: K8s, namespace: string): Promise<Record<string, string>> {
   try {
-    return (await k.core.readNamespace({ name: namespace })).metadata?.labels ?? {};
+    return (await (await rawKube(k)).request<k8s.V1Namespace>('GET', nsPath(namespace))).metadata?.labels ?? {};
   } catch (e) {
-    if (k8sStatus(e) === 404) return {};
-    throw k8sError(e, `read namespace ${namespace}`, k.server);
+    if (notFound(e)) return {};
+    throw applyError(e, `read namespace ${namespace}`, k.server);
   }
 }
 

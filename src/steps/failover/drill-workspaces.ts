@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import path from 'node:path/posix';
 import { PassThrough, type Readable } from 'node:stream';
 import { extract } from 'tar-stream';
-import { k8sError, k8sStatus } from '../../adapters/k8s.js';
+import { ApiError, applyError, rawKube } from '../../adapters/k8s-apply.js';
 import type { Location } from '../../backup/location.js';
 import { runManifest } from '../../backup/store.js';
 import { GateError, StepError } from '../../core/errors.js';
@@ -129,10 +129,15 @@ async function readSeedRecord(ctx: Ctx): Promise<Record<string, Fingerprint>> {
   const kube = await ctx.adapters.k8s();
   let data: Record<string, string> = {};
   try {
-    data = (await kube.core.readNamespacedConfigMap({ name: SEED_RECORD, namespace: ctx.target.namespace })).data ?? {};
+    const cm = await (await rawKube(kube)).request<{ data?: Record<string, string> }>(
+      'GET',
+      `/api/v1/namespaces/${encodeURIComponent(ctx.target.namespace)}/configmaps/${SEED_RECORD}`,
+    );
+    data = cm.data ?? {};
   } catch (e) {
     // No seed record (a real environment): the restored trees are checked against the backup alone.
-    if (k8sStatus(e) !== 404) throw k8sError(e, `read ConfigMap ${ctx.target.namespace}/${SEED_RECORD}`, kube.server);
+    if (!(e instanceof ApiError && e.status === 404))
+      throw applyError(e, `read ConfigMap ${ctx.target.namespace}/${SEED_RECORD}`, kube.server);
   }
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, JSON.parse(v) as Fingerprint]));
 }
