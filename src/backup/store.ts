@@ -30,18 +30,33 @@ export async function readManifest(s3: S3, loc: Location, id: string): Promise<B
 // need the manifest, and it never changes once written (it is written last; a backup is not rewritten).
 const perRun = new WeakMap<object, Map<string, Promise<BackupManifest>>>();
 
+function runCache(ctx: Pick<Ctx, 'results'>): Map<string, Promise<BackupManifest>> {
+  let cache = perRun.get(ctx.results);
+  if (!cache) {
+    cache = new Map();
+    perRun.set(ctx.results, cache);
+  }
+  return cache;
+}
+
+const cacheKey = (loc: Location, id: string) => `${loc.region}|${loc.bucket}|${loc.prefix}${id}`;
+
+/** The run that wrote a manifest keeps it: its later steps (the DR copy) need not read it back. */
+export function rememberManifest(ctx: Pick<Ctx, 'results'>, loc: Location, id: string, text: string): void {
+  runCache(ctx).set(
+    cacheKey(loc, id),
+    Promise.resolve(parseManifest(text, `s3://${loc.bucket}/${loc.prefix}${id}/${MANIFEST_KEY}`)),
+  );
+}
+
 /** readManifest once per run; a failed read is not remembered. The manifest is shared: do not mutate it. */
 export function runManifest(
   ctx: Pick<Ctx, 'results' | 'adapters'>,
   loc: Location,
   id: string,
 ): Promise<BackupManifest> {
-  let cache = perRun.get(ctx.results);
-  if (!cache) {
-    cache = new Map();
-    perRun.set(ctx.results, cache);
-  }
-  const k = `${loc.region}|${loc.bucket}|${loc.prefix}${id}`;
+  const cache = runCache(ctx);
+  const k = cacheKey(loc, id);
   let p = cache.get(k);
   if (!p) {
     const c = cache;

@@ -14,7 +14,7 @@ import {
   VERIFIED_KEY,
   type VerifyRecord,
 } from '../../backup/manifest.js';
-import { runManifest } from '../../backup/store.js';
+import { rememberManifest, runManifest } from '../../backup/store.js';
 import { checkTarStream } from '../../backup/tar-safety.js';
 import { StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
@@ -126,10 +126,12 @@ export function writeManifestStep(
       const loc = primaryLocation(ctx);
       const m = buildManifest(ctx, o);
       const s3 = await ctx.adapters.s3();
-      await s3.putBytes(loc.bucket, p.key, JSON.stringify(m, null, 2), {
+      const text = JSON.stringify(m, null, 2);
+      await s3.putBytes(loc.bucket, p.key, text, {
         contentType: 'application/json',
         ...(loc.kmsKeyId ? { kmsKeyId: loc.kmsKeyId } : {}),
       });
+      rememberManifest(ctx, loc, o.backupId, text);
       return { key: p.key, objects: m.objects.length, rpoReference: m.rpoReference };
     },
     async rollback(ctx, r) {

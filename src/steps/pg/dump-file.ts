@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { HashingCounter } from '../../backup/checksum.js';
 import type { Location } from '../../backup/location.js';
 import type { PostgresDb } from '../../backup/manifest.js';
-import { readManifest } from '../../backup/store.js';
+import { runManifest } from '../../backup/store.js';
 import { RefusedError, StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
 
@@ -70,7 +70,7 @@ interface DumpRef {
 }
 
 async function dumpRef(ctx: Ctx, loc: Location, backupId: string): Promise<DumpRef | undefined> {
-  const m = await readManifest(await ctx.adapters.s3(loc.region), loc, backupId);
+  const m = await runManifest(ctx, loc, backupId);
   const db = m.database as PostgresDb | undefined;
   if (db?.kind !== 'postgres') return undefined;
   const obj = m.objects.find((x) => x.key === db.key);

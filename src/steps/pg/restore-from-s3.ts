@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { HashingCounter } from '../../backup/checksum.js';
 import type { Location } from '../../backup/location.js';
 import type { PostgresDb } from '../../backup/manifest.js';
-import { readManifest } from '../../backup/store.js';
+import { runManifest } from '../../backup/store.js';
 import { RefusedError, StepError } from '../../core/errors.js';
 import type { Ctx, Step } from '../../core/step.js';
 import { downloadVerified, fetchedDump, removeDumpFile } from './dump-file.js';
@@ -55,8 +55,7 @@ export function pgRestoreFromS3Step(
     destructive: true,
     async plan(ctx) {
       const loc = o.location(ctx);
-      const s3 = await ctx.adapters.s3(loc.region);
-      const m = await readManifest(s3, loc, o.backupId);
+      const m = await runManifest(ctx, loc, o.backupId);
       const db = m.database as PostgresDb | undefined;
       if (db?.kind !== 'postgres')
         return {
@@ -127,7 +126,7 @@ async function streamRestore(
   const pg = await ctx.adapters.pg();
   await createIfMissing(ctx, url, p.database);
   const s3 = await ctx.adapters.s3(loc.region);
-  const m = await readManifest(s3, loc, o.backupId);
+  const m = await runManifest(ctx, loc, o.backupId);
   const expected = m.objects.find((x) => x.key === (m.database as PostgresDb).key);
   const body = await s3.getStream(loc.bucket, p.key, ctx.signal);
   const hasher = new HashingCounter();
