@@ -6,5 +6,5 @@
 // run time, so there it runs with V8's defaults.
 import { setFlagsFromString } from 'node:v8';
 
-setFlagsFromString(process.env.HIVECTL_V8_FLAGS ?? '--max-opt=2');
+setFlagsFromString(process.env.HIVECTL_V8_FLAGS || '--max-opt=2');
 await import('../dist/cli.js');

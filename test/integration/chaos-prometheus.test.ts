@@ -125,24 +125,26 @@ describe('chaos: prometheus probes', () => {
     expect(rep.after[0]).toMatchObject({ ok: true, value: 0 });
   });
 
+  /** `chaos run` of a one-probe hypothesis against the Prometheus at `port`: refused before any fault (exit 1). */
+  async function refusedProbe(name: string, port: number, timeout: string): Promise<string> {
+    const exp = experiment(`prom-${name}`, {
+      hypothesis: { probes: [{ type: 'prometheus', query: 'vector(1)', min: 1 }] },
+    });
+    const r = await cli(config(name, { url: `http://127.0.0.1:${port}`, timeout }), ['chaos', 'run', exp, '-y']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/not in its steady state before the experiment/);
+    return r.stderr;
+  }
+
   it('an unreachable Prometheus is a failed probe that says so (nothing injected, exit 1)', async () => {
     // A port that nothing listens on.
     const s = createServer();
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     const port = (s.address() as AddressInfo).port;
     await new Promise((r) => s.close(r));
-    const exp = experiment('prom-unreachable', {
-      hypothesis: { probes: [{ type: 'prometheus', query: 'vector(1)', min: 1 }] },
-    });
-    const r = await cli(config('unreachable', { url: `http://127.0.0.1:${port}`, timeout: '3s' }), [
-      'chaos',
-      'run',
-      exp,
-      '-y',
-    ]);
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/not in its steady state before the experiment/);
-    expect(r.stderr).toContain(`cannot reach Prometheus at http://127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(await refusedProbe('unreachable', port, '3s')).toContain(
+      `cannot reach Prometheus at http://127.0.0.1:${port} (ECONNREFUSED)`,
+    );
   });
 
   it('a Prometheus that accepts the connection but never answers fails the probe after prometheus.timeout', async () => {
@@ -152,18 +154,9 @@ describe('chaos: prometheus probes', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as AddressInfo).port;
     try {
-      const exp = experiment('prom-silent', {
-        hypothesis: { probes: [{ type: 'prometheus', query: 'vector(1)', min: 1 }] },
-      });
-      const r = await cli(config('silent', { url: `http://127.0.0.1:${port}`, timeout: '1s' }), [
-        'chaos',
-        'run',
-        exp,
-        '-y',
-      ]);
-      expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toMatch(/not in its steady state before the experiment/);
-      expect(r.stderr).toContain(`no answer from Prometheus at http://127.0.0.1:${port} within 1000 ms`);
+      expect(await refusedProbe('silent', port, '1s')).toContain(
+        `no answer from Prometheus at http://127.0.0.1:${port} within 1000 ms`,
+      );
     } finally {
       silent.closeAllConnections();
       await new Promise((r) => silent.close(r));
