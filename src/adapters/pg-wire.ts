@@ -1,4 +1,4 @@
-// A minimal PostgreSQL (protocol v3) client for one simple query per connection, so that hivectl's small
+// A minimal PostgreSQL (protocol v3) client for simple queries (one-off, or a session), so that hivectl's small
 // queries cost no fork of the whole process (a psql child costs ~6 ms of our own CPU). It is used only when
 // it can connect exactly as libpq would: planConnection() says "psql" for anything it does not fully
 // understand (conninfo strings, unix sockets, several hosts, verify-ca, services, client certificates...),
@@ -374,107 +374,153 @@ const errnoText: Record<string, string> = {
 };
 
 /**
- * Run one simple query. Rows of every result set in order, fields as text (NULL as '', like `psql -A`).
- * Throws WireUnsupported (nothing executed: run psql instead) or StepError (what psql would have failed with).
+ * One connection, queries in turn (simple query protocol). open() throws WireUnsupported (nothing
+ * executed: run psql instead) or StepError (what psql would have failed to connect with); query()
+ * returns the rows of every result set in order, fields as text (NULL as '', like `psql -A`).
  */
-export async function wireQuery(p: WireParams, sql: string, signal?: AbortSignal): Promise<string[][]> {
-  if (signal?.aborted) throw new StepError('the query was cancelled');
-  let where = `connection to server at "${p.host}", port ${p.port} failed: `;
-  const sock = netConnect({ host: p.host, port: p.port });
-  sock.on('lookup', (_e, address) => {
-    // libpq names the address too when the host is a name.
-    if (address && !isIP(p.host)) where = `connection to server at "${p.host}" (${address}), port ${p.port} failed: `;
-  });
-  const reader = new Reader(sock);
-  let sent = false; // the Query went out: from here on, never fall back
-  let preferredTls = false; // sslmode=prefer got TLS: libpq retries without it after any startup failure
-  let timedOut = false;
-  let error: string | undefined;
-  const onAbort = () => reader.fail(new StepError('the query was cancelled'));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    p.connectTimeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          reader.fail(new StepError(`${where}timeout expired`));
-        }, p.connectTimeoutMs)
-      : undefined;
-  try {
-    await Promise.race([new Promise((resolve) => sock.once('connect', resolve)), reader.failed]);
-    sock.setNoDelay(true);
-    sock.setKeepAlive(true);
-    let s: Socket = sock;
-    if (p.sslmode !== 'disable') {
-      s.write(Buffer.concat([int32(8), int32(80877103)]));
-      const answer = await reader.byte();
-      if (answer === 'S') {
-        s = await Promise.race([startTls(s, p.host), reader.failed]);
-        reader.attach(s);
-        preferredTls = p.sslmode === 'prefer';
-      } else if (answer === 'N') {
-        if (p.sslmode === 'require') throw new StepError(`${where}server does not support SSL, but SSL was required`);
-      } else throw new StepError(`${where}received invalid response to SSL negotiation: ${answer}`);
-    }
-    const startup = Buffer.concat([
-      int32(196608),
-      ...[
-        ['user', p.user],
-        ['database', p.database],
-        ['application_name', p.applicationName],
-        ['client_encoding', 'UTF8'],
-      ].flatMap(([k, v]) => [cstr(k as string), cstr(v as string)]),
-      Buffer.from([0]),
-    ]);
-    s.write(Buffer.concat([int32(startup.length + 4), startup]));
-    await authenticate(p, s, reader, where);
-    // Until ReadyForQuery: ParameterStatus, BackendKeyData, or a FATAL ErrorResponse (no such database...).
-    for (;;) {
-      const m = await reader.next();
-      if (m.type === 'Z') break;
-      if (m.type === 'E') throw new StepError(`${where}${formatServerError(fields(m.body))}`);
-    }
-    if (timer) clearTimeout(timer);
+export class WireSession {
+  private last: Promise<unknown> = Promise.resolve();
+  private constructor(
+    private readonly s: Socket,
+    private readonly reader: Reader,
+  ) {}
+
+  static async open(p: WireParams, signal?: AbortSignal): Promise<WireSession> {
     if (signal?.aborted) throw new StepError('the query was cancelled');
-    s.write(msg('Q', cstr(sql)));
-    sent = true;
-    const rows: string[][] = [];
-    let copyText = '';
-    for (;;) {
-      const m = await reader.next();
-      if (m.type === 'D') rows.push(dataRow(m.body));
-      else if (m.type === 'E') error = formatServerError(fields(m.body));
-      else if (m.type === 'd') copyText += m.body.toString('utf8');
-      else if (m.type === 'G') s.write(msg('f', cstr('COPY FROM STDIN is not supported')));
-      else if (m.type === 'c') {
-        // psql writes COPY TO STDOUT data as is; the psql path then splits it into lines and fields.
-        for (const l of copyText.split('\n')) if (l !== '') rows.push(l.split('\x1f'));
-        copyText = '';
-      } else if (m.type === 'Z') break;
+    let where = `connection to server at "${p.host}", port ${p.port} failed: `;
+    const sock = netConnect({ host: p.host, port: p.port });
+    sock.on('lookup', (_e, address) => {
+      // libpq names the address too when the host is a name.
+      if (address && !isIP(p.host)) where = `connection to server at "${p.host}" (${address}), port ${p.port} failed: `;
+    });
+    const reader = new Reader(sock);
+    let preferredTls = false; // sslmode=prefer got TLS: libpq retries without it after any startup failure
+    let timedOut = false;
+    const onAbort = () => reader.fail(new StepError('the query was cancelled'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      p.connectTimeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            reader.fail(new StepError(`${where}timeout expired`));
+          }, p.connectTimeoutMs)
+        : undefined;
+    try {
+      await Promise.race([new Promise((resolve) => sock.once('connect', resolve)), reader.failed]);
+      sock.setNoDelay(true);
+      sock.setKeepAlive(true);
+      let s: Socket = sock;
+      if (p.sslmode !== 'disable') {
+        s.write(Buffer.concat([int32(8), int32(80877103)]));
+        const answer = await reader.byte();
+        if (answer === 'S') {
+          s = await Promise.race([startTls(s, p.host), reader.failed]);
+          reader.attach(s);
+          preferredTls = p.sslmode === 'prefer';
+        } else if (answer === 'N') {
+          if (p.sslmode === 'require') throw new StepError(`${where}server does not support SSL, but SSL was required`);
+        } else throw new StepError(`${where}received invalid response to SSL negotiation: ${answer}`);
+      }
+      const startup = Buffer.concat([
+        int32(196608),
+        ...[
+          ['user', p.user],
+          ['database', p.database],
+          ['application_name', p.applicationName],
+          ['client_encoding', 'UTF8'],
+        ].flatMap(([k, v]) => [cstr(k as string), cstr(v as string)]),
+        Buffer.from([0]),
+      ]);
+      s.write(Buffer.concat([int32(startup.length + 4), startup]));
+      await authenticate(p, s, reader, where);
+      // Until ReadyForQuery: ParameterStatus, BackendKeyData, or a FATAL ErrorResponse (no such database...).
+      for (;;) {
+        const m = await reader.next();
+        if (m.type === 'Z') break;
+        if (m.type === 'E') throw new StepError(`${where}${formatServerError(fields(m.body))}`);
+      }
+      if (signal?.aborted) throw new StepError('the query was cancelled');
+      return new WireSession(s, reader);
+    } catch (e) {
+      reader.socket.destroy();
+      sock.destroy();
+      if (preferredTls && !timedOut && !signal?.aborted)
+        throw new WireUnsupported(`over TLS (sslmode=prefer) the connection failed: ${(e as Error).message}`);
+      if (e instanceof StepError || e instanceof WireUnsupported) throw e;
+      if (signal?.aborted) throw new StepError('the query was cancelled');
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+        throw new StepError(
+          `could not translate host name "${p.host}" to address: ${code === 'EAI_AGAIN' ? 'Temporary failure in name resolution' : 'Name or service not known'}`,
+        );
+      if (code in errnoText) throw new StepError(`${where}${errnoText[code]}`);
+      throw new StepError(`${where}server closed the connection unexpectedly (${(e as Error).message})`);
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
-    s.end(msg('X', Buffer.alloc(0)));
+  }
+
+  /** One statement (or several in one string); queries of one session run one after another. */
+  query(sql: string, signal?: AbortSignal): Promise<string[][]> {
+    const run = this.last.then(() => this.exec(sql, signal));
+    this.last = run.catch(() => {});
+    return run;
+  }
+
+  private async exec(sql: string, signal?: AbortSignal): Promise<string[][]> {
+    if (signal?.aborted) throw new StepError('the query was cancelled');
+    const { s, reader } = this;
+    let error: string | undefined;
+    const rows: string[][] = [];
+    const onAbort = () => reader.fail(new StepError('the query was cancelled'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      s.write(msg('Q', cstr(sql)));
+      let copyText = '';
+      for (;;) {
+        const m = await reader.next();
+        if (m.type === 'D') rows.push(dataRow(m.body));
+        else if (m.type === 'E') error = formatServerError(fields(m.body));
+        else if (m.type === 'd') copyText += m.body.toString('utf8');
+        else if (m.type === 'G') s.write(msg('f', cstr('COPY FROM STDIN is not supported')));
+        else if (m.type === 'c') {
+          // psql writes COPY TO STDOUT data as is; the psql path then splits it into lines and fields.
+          for (const l of copyText.split('\n')) if (l !== '') rows.push(l.split('\x1f'));
+          copyText = '';
+        } else if (m.type === 'Z') break;
+      }
+    } catch (e) {
+      // The connection is unusable (closed, cancelled mid-query): drop it, as a killed psql would.
+      s.destroy();
+      if (e instanceof StepError) throw e;
+      if (signal?.aborted) throw new StepError('the query was cancelled');
+      // A FATAL error (terminated by an administrator...) arrives just before the server closes.
+      if (error) throw new StepError(error);
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      throw new StepError(`server closed the connection unexpectedly (${errnoText[code] ?? (e as Error).message})`);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    // An ErrorResponse followed by ReadyForQuery: the statement failed, the connection is fine.
     if (error) throw new StepError(error);
     return rows;
-  } catch (e) {
-    reader.socket.destroy();
-    sock.destroy();
-    if (preferredTls && !sent && !timedOut && !signal?.aborted)
-      throw new WireUnsupported(`over TLS (sslmode=prefer) the connection failed: ${(e as Error).message}`);
-    if (e instanceof StepError || e instanceof WireUnsupported) throw e;
-    if (signal?.aborted) throw new StepError('the query was cancelled');
-    // A FATAL error (terminated by an administrator...) arrives just before the server closes.
-    if (error) throw new StepError(error);
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-      throw new StepError(
-        `could not translate host name "${p.host}" to address: ${code === 'EAI_AGAIN' ? 'Temporary failure in name resolution' : 'Name or service not known'}`,
-      );
-    if (!sent && code in errnoText) throw new StepError(`${where}${errnoText[code]}`);
-    throw new StepError(
-      `${sent ? '' : where}server closed the connection unexpectedly (${errnoText[code] ?? (e as Error).message})`,
-    );
+  }
+
+  /** Terminate and close (a failed connection is just closed). */
+  close(): void {
+    if (this.s.destroyed) return;
+    this.s.end(msg('X', Buffer.alloc(0)));
+  }
+}
+
+/** Run one simple query on a connection of its own (see WireSession). */
+export async function wireQuery(p: WireParams, sql: string, signal?: AbortSignal): Promise<string[][]> {
+  const c = await WireSession.open(p, signal);
+  try {
+    return await c.query(sql, signal);
   } finally {
-    if (timer) clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+    c.close();
   }
 }
 

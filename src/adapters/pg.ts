@@ -1,13 +1,13 @@
-// PostgreSQL. One-off queries run in process (pg-wire.ts) when the connection is a plain postgres:// URL
-// that client handles exactly as libpq would, through psql otherwise. Dumps and restores run pg_dump and
-// pg_restore as child processes: the dump streams through stdout; a restore reads stdin or (for
-// pg_restore -j) a local dump file. A PsqlSession keeps one transaction open so that pg_dump (--snapshot)
-// and the row checksums read the very same snapshot.
+// PostgreSQL. One-off queries and sessions run in process (pg-wire.ts) when the connection is a plain
+// postgres:// URL that client handles exactly as libpq would, through psql otherwise. Dumps and restores
+// run pg_dump and pg_restore as child processes: the dump streams through stdout; a restore reads stdin
+// or (for pg_restore -j) a local dump file. A session keeps one transaction open so that pg_dump
+// (--snapshot) and the row checksums read the very same snapshot.
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { StepError } from '../core/errors.js';
-import { planConnection, WireUnsupported, wireQuery } from './pg-wire.js';
+import { planConnection, WireSession, WireUnsupported, wireQuery } from './pg-wire.js';
 
 export interface PgProcess {
   stdout: Readable;
@@ -19,12 +19,19 @@ export interface PgProcess {
   stderrTail?(): string;
 }
 
+export interface PgSession {
+  /** Run one statement; rows as arrays of text fields. */
+  query(sql: string): Promise<string[][]>;
+  close(): Promise<void>;
+}
+
 export interface Pg {
   query(url: string, sql: string, signal?: AbortSignal): Promise<string[][]>;
   dump(url: string, opts: { compress: number; snapshot?: string; signal?: AbortSignal }): PgProcess;
   /** From stdin, or with `file` from that local dump file (needed for `jobs` > 1: pg_restore -j seeks). */
   restore(url: string, opts: { clean: boolean; signal?: AbortSignal; jobs?: number; file?: string }): PgProcess;
-  session(url: string): Promise<PsqlSession>;
+  /** One connection for several statements (a transaction whose snapshot pg_dump shares). */
+  session(url: string): Promise<PgSession>;
 }
 
 /** The last ~64 KiB a stream wrote: a failing tool's message, without holding everything it said. */
@@ -77,7 +84,7 @@ function proc(cmd: string, args: string[], stdin: boolean, signal?: AbortSignal)
   };
 }
 
-export class PsqlSession {
+export class PsqlSession implements PgSession {
   private readonly lines: AsyncIterator<string>;
   private n = 0;
   constructor(
@@ -162,6 +169,19 @@ export function createPg(): Pg {
       return proc('pg_restore', [...args, o.file], false, o.signal);
     },
     async session(url) {
+      // In process when possible, like query(); the psql session otherwise.
+      const plan = planConnection(url, process.env);
+      if (plan.kind === 'wire') {
+        try {
+          const w = await WireSession.open(plan.params);
+          return {
+            query: (sql: string) => w.query(sql),
+            close: async () => w.close(),
+          };
+        } catch (e) {
+          if (!(e instanceof WireUnsupported)) throw e; // else nothing ran yet: psql decides
+        }
+      }
       const p = proc('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\x1f', '-d', url], true);
       p.done.catch(() => {}); // a failure surfaces through query()
       const s = new PsqlSession(p, p.stderrTail ?? (() => ''));

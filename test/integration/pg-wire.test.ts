@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPg } from '../../src/adapters/pg.js';
-import { planConnection, type WireParams, WireUnsupported, wireQuery } from '../../src/adapters/pg-wire.js';
+import {
+  planConnection,
+  type WireParams,
+  WireSession,
+  WireUnsupported,
+  wireQuery,
+} from '../../src/adapters/pg-wire.js';
 import { ExitCode, StepError } from '../../src/core/errors.js';
 import { createDatabase, psql, sandbox, uniqueName } from '../helpers/sandbox.js';
 
@@ -188,5 +194,62 @@ describe('pg-wire password authentication (pg_hba.conf: scram-sha-256, md5, pass
 
   it('sandbox().pgUrl itself stays trust (no password needed for hive)', async () => {
     expect(await wireQuery(params(sandbox().pgUrl), 'SELECT current_user')).toEqual([['hive']]);
+  });
+});
+
+describe('pg-wire sessions (the snapshot a backup shares with pg_dump)', () => {
+  it('keeps one transaction: an exported snapshot hides a later insert until COMMIT', async () => {
+    await psql('CREATE TABLE IF NOT EXISTS snap (i int)', db);
+    const w = await WireSession.open(params(db));
+    try {
+      await w.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const [[snapshot]] = (await w.query('SELECT pg_export_snapshot()')) as [[string]];
+      expect(snapshot).toMatch(/^[0-9A-F]+-[0-9A-F]+-\d+$/);
+      const before = (await w.query('SELECT count(*) FROM snap'))[0]?.[0];
+      await psql('INSERT INTO snap VALUES (1)', db);
+      // The session still reads its snapshot; another connection can adopt it while it is open.
+      expect((await w.query('SELECT count(*) FROM snap'))[0]?.[0]).toBe(before);
+      const other = await psql(
+        `BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT '${snapshot}'; SELECT count(*) FROM snap; COMMIT`,
+        db,
+      );
+      expect(
+        other
+          .trim()
+          .split('\n')
+          .filter((l) => /^\d+$/.test(l)),
+      ).toEqual([before]);
+      await w.query('COMMIT');
+      expect(Number((await w.query('SELECT count(*) FROM snap'))[0]?.[0])).toBe(Number(before) + 1);
+    } finally {
+      w.close();
+    }
+  });
+
+  it('a failed statement is a StepError and the connection stays usable; queries run one after another', async () => {
+    const w = await WireSession.open(params(db));
+    try {
+      const e = await failure(w.query('SELECT * FROM no_such_table'));
+      expect(e).toBeInstanceOf(StepError);
+      expect(e.message).toMatch(/^ERROR: {2}relation "no_such_table" does not exist/);
+      // Three at once on one connection: each gets its own answer.
+      const rs = await Promise.all([1, 2, 3].map((n) => w.query(`SELECT ${n}, pg_sleep(0.0${n})`)));
+      expect(rs.map((r) => r[0]?.[0])).toEqual(['1', '2', '3']);
+    } finally {
+      w.close();
+    }
+  });
+
+  it('createPg().session runs in process for a plain URL and through psql otherwise, with the same answers', async () => {
+    for (const url of [db, viaPsql(db)]) {
+      const s = await pg.session(url);
+      try {
+        await s.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        expect(await s.query('SELECT id FROM t ORDER BY id')).toEqual([['1'], ['2'], ['3']]);
+        await s.query('COMMIT');
+      } finally {
+        await s.close();
+      }
+    }
   });
 });
