@@ -30,7 +30,7 @@ const MAX_BUFFERED = 4 * 1024 * 1024;
 
 export function createK8sExec(kube: K8s): K8sExec {
   // Each exec is a new TLS websocket; without a shared secureContext every one re-parses the CA,
-  // client certificate and key (~2 ms of CPU per exec; a drill runs eight). client-node builds the
+  // client certificate and key (~2 ms of CPU per exec; a drill runs six). client-node builds the
   // websocket's TLS options with applyToHTTPSOptions, so add the shared context there.
   const kc: k8s.KubeConfig = Object.create(kube.kc);
   kc.applyToHTTPSOptions = async (opts) => {

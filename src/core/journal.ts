@@ -111,7 +111,7 @@ export class Journal {
 
   /**
    * Append one record, redacted, and fdatasync it (data + size, not mtime) before returning, unless
-   * it is one of the LAZY types below.
+   * its type is one of the LAZY ones (above).
    */
   write(type: JournalRecordType, data: Record<string, unknown> = {}): void {
     if (this.fd === undefined) return;
