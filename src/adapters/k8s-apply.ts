@@ -40,6 +40,13 @@ export interface StatusCause {
 }
 
 /** A non-2xx answer from the apiserver, with its Status object. */
+/** HTTP status of a failed raw request: a 403 arrives as a StepError naming the grant, the ApiError its cause. */
+export function apiStatus(e: unknown): number | undefined {
+  if (e instanceof ApiError) return e.status;
+  const cause = (e as { cause?: unknown })?.cause;
+  return cause instanceof ApiError ? cause.status : undefined;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

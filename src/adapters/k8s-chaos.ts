@@ -6,7 +6,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { StepError } from '../core/errors.js';
 import { type K8s, k8sError, k8sStatus } from './k8s.js';
 import {
-  ApiError,
+  apiStatus,
   applyError,
   getObject,
   deleteObject as rawDeleteObject,
@@ -37,7 +37,7 @@ export async function reachable(k: K8s, timeoutMs = 3000): Promise<{ ok: boolean
     .then(() => ({ ok: true }))
     // 403 is an answer: a least-privileged identity may not list namespaces (hivectl iam-policy).
     .catch((e: unknown) =>
-      forbidden(e) ? { ok: true } : { ok: false, error: applyError(e, 'list namespaces', k.server).message },
+      apiStatus(e) === 403 ? { ok: true } : { ok: false, error: applyError(e, 'list namespaces', k.server).message },
     );
   return Promise.race([call, timer]);
 }
@@ -53,11 +53,7 @@ export async function applyObject<T extends k8s.KubernetesObject>(k: K8s, obj: T
 
 // The hot calls of chaos and failover (ledger, Deployments, the endpoint Secret) go through the raw JSON
 // client (k8s-apply's object calls): the typed client's (de)serialisation cost about twice the CPU per call.
-const notFound = (e: unknown) => e instanceof ApiError && e.status === 404;
-// The raw client's 403 arrives as a StepError naming the grant, with the ApiError as its cause.
-const forbidden = (e: unknown) =>
-  (e instanceof ApiError && e.status === 403) ||
-  ((e as { cause?: unknown })?.cause instanceof ApiError && (e as { cause: ApiError }).cause.status === 403);
+const notFound = (e: unknown) => apiStatus(e) === 404;
 
 const rawRef = (ref: ObjectRef) => ({
   apiVersion: ref.apiVersion,

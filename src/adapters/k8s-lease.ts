@@ -6,20 +6,12 @@ import { formatDuration } from '../core/duration.js';
 import { RefusedError } from '../core/errors.js';
 import type { LockHandle } from '../core/lock.js';
 import { STATE_NAMESPACE_LABELS } from '../render/types.js';
-import { type K8s, k8sStatus } from './k8s.js';
-import { ApiError, applyError, type RawKube, rawKube } from './k8s-apply.js';
+import type { K8s } from './k8s.js';
+import { apiStatus, applyError, type RawKube, rawKube } from './k8s-apply.js';
 
 // Raw JSON requests, not the typed client: a drill takes and releases this lock six times (about five
 // requests each, plus renewals), and the typed client's (de)serialisation costs twice the CPU a call.
 const LEASES = (ns: string) => `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/leases`;
-
-/** HTTP status of a refused raw request (a 403 arrives wrapped in a StepError that names the grant). */
-function statusOf(e: unknown): number | undefined {
-  if (e instanceof ApiError) return e.status;
-  const cause = (e as { cause?: unknown })?.cause;
-  if (cause instanceof ApiError) return cause.status;
-  return k8sStatus(e);
-}
 
 export interface LeaseOptions {
   namespace: string;
@@ -53,8 +45,8 @@ export async function ensureNamespace(k: K8s, name: string): Promise<boolean> {
   } catch (e) {
     // 403: a namespaced identity (hivectl iam-policy) may not read Namespaces; its namespace exists, or
     // taking the Lease says it does not.
-    if (statusOf(e) === 403) return false;
-    if (statusOf(e) !== 404) throw applyError(e, `reading namespace ${name}`, k.server);
+    if (apiStatus(e) === 403) return false;
+    if (apiStatus(e) !== 404) throw applyError(e, `reading namespace ${name}`, k.server);
   }
   try {
     await raw.request('POST', '/api/v1/namespaces', {
@@ -62,7 +54,7 @@ export async function ensureNamespace(k: K8s, name: string): Promise<boolean> {
     });
     return true;
   } catch (e) {
-    if (statusOf(e) === 409) return false;
+    if (apiStatus(e) === 409) return false;
     throw applyError(e, `creating namespace ${name} for the hivectl lock`, k.server);
   }
 }
@@ -71,7 +63,7 @@ async function readLease(k: K8s, raw: RawKube, o: LeaseOptions): Promise<V1Lease
   try {
     return await raw.request<V1Lease>('GET', `${LEASES(o.namespace)}/${encodeURIComponent(o.name)}`);
   } catch (e) {
-    if (statusOf(e) === 404) return undefined;
+    if (apiStatus(e) === 404) return undefined;
     throw applyError(e, `reading the lock ${o.namespace}/${o.name}`, k.server);
   }
 }
@@ -127,7 +119,7 @@ export async function acquireLease(k: K8s, o: LeaseOptions): Promise<LockHandle>
         });
         break;
       } catch (e) {
-        if (statusOf(e) === 409) continue; // someone created it between our read and create
+        if (apiStatus(e) === 409) continue; // someone created it between our read and create
         throw applyError(e, `taking the lock ${where}`, k.server);
       }
     }
@@ -167,7 +159,7 @@ export async function acquireLease(k: K8s, o: LeaseOptions): Promise<LockHandle>
       current = await raw.request<V1Lease>('PUT', leasePath, { body });
       break;
     } catch (e) {
-      if (statusOf(e) === 409) continue; // lost the race: look again
+      if (apiStatus(e) === 409) continue; // lost the race: look again
       throw applyError(e, `taking the lock ${where}`, k.server);
     }
   }
@@ -235,7 +227,7 @@ export async function acquireLease(k: K8s, o: LeaseOptions): Promise<LockHandle>
           },
         });
       } catch (e) {
-        if (statusOf(e) === 404 || statusOf(e) === 409) return;
+        if (apiStatus(e) === 404 || apiStatus(e) === 409) return;
         throw applyError(e, `releasing the lock ${where}`, k.server);
       }
     },
