@@ -8,7 +8,6 @@ import { dirname, join } from 'node:path';
 import path from 'node:path/posix';
 import { PassThrough, type Readable } from 'node:stream';
 import { extract } from 'tar-stream';
-import { ApiError, applyError, rawKube } from '../../adapters/k8s-apply.js';
 import type { Location } from '../../backup/location.js';
 import { runManifest } from '../../backup/store.js';
 import { GateError, StepError } from '../../core/errors.js';
@@ -126,19 +125,15 @@ async function podFingerprint(
 }
 
 async function readSeedRecord(ctx: Ctx): Promise<Record<string, Fingerprint>> {
-  const kube = await ctx.adapters.k8s();
-  let data: Record<string, string> = {};
-  try {
-    const cm = await (await rawKube(kube)).request<{ data?: Record<string, string> }>(
-      'GET',
-      `/api/v1/namespaces/${encodeURIComponent(ctx.target.namespace)}/configmaps/${SEED_RECORD}`,
-    );
-    data = cm.data ?? {};
-  } catch (e) {
-    // No seed record (a real environment): the restored trees are checked against the backup alone.
-    if (!(e instanceof ApiError && e.status === 404))
-      throw applyError(e, `read ConfigMap ${ctx.target.namespace}/${SEED_RECORD}`, kube.server);
-  }
+  const kc = await import('../../adapters/k8s-chaos.js');
+  // No seed record (a real environment): the restored trees are checked against the backup alone.
+  const cm = await kc.readObject(await ctx.adapters.k8s(), {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    namespace: ctx.target.namespace,
+    name: SEED_RECORD,
+  });
+  const data = (cm?.data ?? {}) as Record<string, string>;
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, JSON.parse(v) as Fingerprint]));
 }
 
