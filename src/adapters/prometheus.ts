@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { onAbort } from '../core/abort.js';
 
 // node:http with keep-alive, not fetch: a probe ticks every second for the whole experiment, and
 // fetch's first call alone compiles undici (tens of ms of CPU) and opens a new connection per tick.
@@ -38,18 +39,16 @@ function get(
       },
     );
     const timer = setTimeout(() => req.destroy(new Timeout()), timeoutMs);
-    const abort = () => req.destroy(new Error('aborted'));
-    signal?.addEventListener('abort', abort, { once: true });
+    const unlink = onAbort(signal, () => req.destroy(new Error('aborted')));
     function done() {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', abort);
+      unlink();
     }
     function fail(e: Error) {
       done();
       reject(e);
     }
     req.on('error', fail);
-    if (signal?.aborted) abort();
     req.end();
   });
 }
