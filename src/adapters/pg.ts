@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { StepError } from '../core/errors.js';
-import { planConnection, WireSession, WireUnsupported, wireQuery } from './pg-wire.js';
+import { planConnection, type WireParams, WireSession, WireUnsupported, wireQuery } from './pg-wire.js';
 
 export interface PgProcess {
   stdout: Readable;
@@ -116,18 +116,26 @@ export class PsqlSession implements PgSession {
   }
 }
 
+/**
+ * `run` in process when the URL is one the wire client handles exactly as libpq would: a psql child costs
+ * a fork of this whole process (~6 ms of our CPU each). Undefined when psql must do it (nothing ran yet).
+ */
+async function overWire<T>(url: string, run: (p: WireParams) => Promise<T>): Promise<T | undefined> {
+  const plan = planConnection(url, process.env);
+  if (plan.kind !== 'wire') return undefined;
+  try {
+    return await run(plan.params);
+  } catch (e) {
+    if (e instanceof WireUnsupported) return undefined;
+    throw e;
+  }
+}
+
 export function createPg(): Pg {
   return {
     async query(url, sql, signal) {
-      // In process when possible: a psql child costs a fork of this whole process (~6 ms of our CPU each).
-      const plan = planConnection(url, process.env);
-      if (plan.kind === 'wire') {
-        try {
-          return await wireQuery(plan.params, sql, signal);
-        } catch (e) {
-          if (!(e instanceof WireUnsupported)) throw e; // else nothing ran yet: psql decides
-        }
-      }
+      const rows = await overWire(url, (p) => wireQuery(p, sql, signal));
+      if (rows) return rows;
       // A plain execFile, not execa: a drill runs a dozen of these, and execa's stream plumbing cost
       // several ms of CPU per call on top of the spawn itself.
       const r = await new Promise<{ code: number | string | null; stdout: string; stderr: string; error?: Error }>(
@@ -169,19 +177,8 @@ export function createPg(): Pg {
       return proc('pg_restore', [...args, o.file], false, o.signal);
     },
     async session(url) {
-      // In process when possible, like query(); the psql session otherwise.
-      const plan = planConnection(url, process.env);
-      if (plan.kind === 'wire') {
-        try {
-          const w = await WireSession.open(plan.params);
-          return {
-            query: (sql: string) => w.query(sql),
-            close: async () => w.close(),
-          };
-        } catch (e) {
-          if (!(e instanceof WireUnsupported)) throw e; // else nothing ran yet: psql decides
-        }
-      }
+      const w = await overWire(url, (p) => WireSession.open(p));
+      if (w) return { query: (sql: string) => w.query(sql), close: async () => w.close() };
       const p = proc('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\x1f', '-d', url], true);
       p.done.catch(() => {}); // a failure surfaces through query()
       const s = new PsqlSession(p, p.stderrTail ?? (() => ''));
