@@ -34,3 +34,24 @@ export async function awsClientConfig(t: AwsTarget, region = t.region): Promise<
   }
   return cfg;
 }
+
+const clients = new Map<string, Promise<unknown>>();
+
+/**
+ * One SDK client per service, region, endpoint and profile for the whole process (its connections,
+ * credentials and endpoint rules are set up once); `make` gets the config without S3's path-style flag.
+ */
+export function sharedClient<C>(
+  service: string,
+  t: AwsTarget,
+  region: string,
+  make: (cfg: Omit<AwsClientConfig, 'forcePathStyle'>) => C,
+): Promise<C> {
+  const key = JSON.stringify([service, region, t.endpointUrl ?? '', t.profile ?? '']);
+  let c = clients.get(key) as Promise<C> | undefined;
+  if (!c) {
+    c = awsClientConfig(t, region).then(({ forcePathStyle: _f, ...cfg }) => make(cfg));
+    clients.set(key, c);
+  }
+  return c;
+}

@@ -1,7 +1,7 @@
 // CloudWatch reads for failover: the newest ReplicaLag datapoint of a read replica (AWS/RDS), which is
 // the data a promotion of that replica loses, i.e. the RPO at the moment of failover.
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { type AwsTarget, awsClientConfig } from './aws.js';
+import { type AwsTarget, sharedClient } from './aws.js';
 
 export interface ReplicaLag {
   /** Seconds behind the source, as RDS reported it. */
@@ -10,18 +10,13 @@ export interface ReplicaLag {
   at: string;
 }
 
-const clients = new Map<string, Promise<CloudWatchClient>>();
 function client(t: AwsTarget, region: string): Promise<CloudWatchClient> {
-  const key = `${region}|${t.endpointUrl ?? ''}|${t.profile ?? ''}`;
-  let c = clients.get(key);
-  if (!c) {
-    c = awsClientConfig(t, region).then(
-      ({ forcePathStyle: _f, ...cfg }) =>
-        new CloudWatchClient(cfg as import('@aws-sdk/client-cloudwatch').CloudWatchClientConfig),
-    );
-    clients.set(key, c);
-  }
-  return c;
+  return sharedClient(
+    'cloudwatch',
+    t,
+    region,
+    (cfg) => new CloudWatchClient(cfg as import('@aws-sdk/client-cloudwatch').CloudWatchClientConfig),
+  );
 }
 
 /**

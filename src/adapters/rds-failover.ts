@@ -15,7 +15,7 @@ import {
   waitUntilDBInstanceAvailable,
 } from '@aws-sdk/client-rds';
 import { StepError } from '../core/errors.js';
-import { type AwsTarget, awsClientConfig } from './aws.js';
+import { type AwsTarget, sharedClient } from './aws.js';
 
 export interface DbInstanceInfo {
   id: string;
@@ -37,17 +37,8 @@ export interface DbSnapshotInfo {
   arn?: string;
 }
 
-const clients = new Map<string, Promise<RDSClient>>();
 function client(t: AwsTarget, region: string): Promise<RDSClient> {
-  const key = `${region}|${t.endpointUrl ?? ''}|${t.profile ?? ''}`;
-  let c = clients.get(key);
-  if (!c) {
-    c = awsClientConfig(t, region).then(
-      ({ forcePathStyle: _f, ...cfg }) => new RDSClient(cfg as import('@aws-sdk/client-rds').RDSClientConfig),
-    );
-    clients.set(key, c);
-  }
-  return c;
+  return sharedClient('rds', t, region, (cfg) => new RDSClient(cfg as import('@aws-sdk/client-rds').RDSClientConfig));
 }
 
 function rdsError(e: unknown, what: string): StepError {
