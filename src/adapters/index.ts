@@ -50,11 +50,15 @@ function kubeconfigStamp(file?: string): string {
 export function createAdapters(target: Target): Adapters {
   const aws = { region: target.region, endpointUrl: target.endpointUrl, profile: target.profile };
   const awsKey = (region?: string) => JSON.stringify([region ?? target.region ?? '', aws.endpointUrl, aws.profile]);
+  // Steps ask for the cluster client at every call: look the kubeconfig up once per adapters and context.
+  const kubes = new Map<string, Promise<K8s>>();
   const adapters: Adapters = {
     k8s(context) {
       const ctxName = context ?? target.context;
-      return cached(k8sCache, `${kubeconfigStamp(target.kubeconfig)}|${ctxName ?? ''}`, () =>
-        import('./k8s.js').then((m) => m.connectK8s({ kubeconfig: target.kubeconfig, context: ctxName })),
+      return cached(kubes, ctxName ?? '', () =>
+        cached(k8sCache, `${kubeconfigStamp(target.kubeconfig)}|${ctxName ?? ''}`, () =>
+          import('./k8s.js').then((m) => m.connectK8s({ kubeconfig: target.kubeconfig, context: ctxName })),
+        ),
       );
     },
     s3(region) {
